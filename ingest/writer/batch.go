@@ -37,7 +37,10 @@ type Batch struct {
 
 // Reject is one input that could not be accepted, kept with its reason.
 type Reject struct {
-	Index   int    // position in the request, or the line/row of an import
+	// Index is the position in the request, or the row of an import. For a
+	// reject the writer adds, it is the position in Batch.Readings.
+	Index   int
+	Serial  string // the router's serial when known
 	Field   string // the offending field, dotted path; "" for the whole input
 	Reason  string
 	Payload []byte // raw input; capped when stored

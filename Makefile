@@ -1,0 +1,44 @@
+# RouterLogger developer and CI targets. `make test` is what CI runs.
+GO        ?= go
+DATA      ?= ../shared/data/mtu-5g
+BIN       := bin/routerlogger
+TESTFLAGS ?= -race -count=1 -timeout=15m
+
+.PHONY: all test services fmt-check vet build demo bench clean
+
+all: build
+
+## test: start services, then check formatting, vet and run all tests with -race.
+## Missing PostgreSQL or Mosquitto fails the tests instead of skipping them.
+test: services fmt-check vet
+	ROUTERLOGGER_TEST_REQUIRE_DB=1 $(GO) test $(TESTFLAGS) ./...
+
+## services: make sure PostgreSQL and Mosquitto answer on 127.0.0.1.
+services:
+	bash scripts/ensure-services.sh
+
+## fmt-check: fail listing any file gofmt would change.
+fmt-check:
+	@unformatted="$$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' \
+		-not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt needed on:"; echo "$$unformatted"; exit 1; \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+## build: build the routerlogger binary into bin/.
+build:
+	$(GO) build -o $(BIN) ./cmd/routerlogger
+
+## demo: run `routerlogger demo` on the sample recordings (DATA=folder to change).
+demo: services build
+	./$(BIN) demo --data $(DATA)
+
+## bench: run the ingest benchmarks.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./ingest/...
+
+clean:
+	rm -rf bin dist coverage.out coverage.html cover.out *.prof *.test

@@ -1,0 +1,153 @@
+package writer
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/routerlogger/routerlogger/ingest/reading"
+	"github.com/routerlogger/routerlogger/ingest/usage"
+)
+
+// sampleColumns are the samples columns the writer copies, in row order.
+var sampleColumns = []string{
+	"router_id", "time", "tx_counter", "rx_counter", "tx_delta", "rx_delta", "uptime_s",
+	"rsrp", "rsrq", "sinr", "rssi", "mcc", "mnc", "lac", "tac", "cell_id",
+	"operator", "network_type", "wan_ip", "flags", "source", "received_at",
+	"tx_base", "tx_pending", "tx_pending_at", "rx_base", "rx_pending", "rx_pending_at",
+}
+
+// sampleRow is one samples row being written.
+type sampleRow struct {
+	routerID int64
+	r        *reading.Reading
+	job      int // index of the job in the group, for its result
+	txDelta  *int64
+	rxDelta  *int64
+	flags    usage.Flags
+	source   reading.Source
+	received time.Time
+	state    usage.State // usage state after this reading
+}
+
+// values returns the row in [sampleColumns] order.
+func (s *sampleRow) values() []any {
+	r := s.r
+	txb, txp, txa := counterColumns(s.state.Tx)
+	rxb, rxp, rxa := counterColumns(s.state.Rx)
+	return []any{
+		s.routerID, r.Time, r.TxBytes, r.RxBytes, s.txDelta, s.rxDelta, r.Uptime,
+		f32(r.RSRP), f32(r.RSRQ), f32(r.SINR), f32(r.RSSI), text(r.MCC), text(r.MNC),
+		r.LAC, r.TAC, r.CellID, text(r.Operator), text(r.NetworkType), inet(r.WANIP),
+		int32(s.flags), string(s.source), s.received,
+		txb, txp, txa, rxb, rxp, rxa,
+	}
+}
+
+// usageReading is the part of r the rules look at.
+func usageReading(r *reading.Reading) usage.Reading {
+	return usage.Reading{Time: r.Time, Uptime: r.Uptime, Tx: r.TxBytes, Rx: r.RxBytes}
+}
+
+// counterColumns splits a counter state into its three stored columns.
+func counterColumns(c usage.Counter) (base, pending *int64, pendingAt *time.Time) {
+	if !c.Known {
+		return nil, nil, nil
+	}
+	base = &c.Base
+	if c.Pending {
+		pending, pendingAt = &c.PendingValue, &c.PendingAt
+	}
+	return base, pending, pendingAt
+}
+
+// counterFrom rebuilds a counter state from its stored columns.
+func counterFrom(base, pending *int64, pendingAt *time.Time) usage.Counter {
+	if base == nil {
+		return usage.Counter{}
+	}
+	c := usage.Counter{Known: true, Base: *base}
+	if pending != nil && pendingAt != nil {
+		c.Pending, c.PendingValue, c.PendingAt = true, *pending, pendingAt.UTC()
+	}
+	return c
+}
+
+// stateEqual reports whether two states lead the rules to the same place.
+func stateEqual(a, b usage.State) bool {
+	if a.Seen != b.Seen || !a.Time.Equal(b.Time) {
+		return false
+	}
+	if (a.Uptime == nil) != (b.Uptime == nil) || a.Uptime != nil && *a.Uptime != *b.Uptime {
+		return false
+	}
+	return counterEqual(a.Tx, b.Tx) && counterEqual(a.Rx, b.Rx)
+}
+
+func counterEqual(a, b usage.Counter) bool {
+	return a.Known == b.Known && a.Base == b.Base && a.Pending == b.Pending &&
+		a.PendingValue == b.PendingValue && a.PendingAt.Equal(b.PendingAt)
+}
+
+func f32(v *float64) *float32 {
+	if v == nil {
+		return nil
+	}
+	f := float32(*v)
+	return &f
+}
+
+func text(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func inet(s string) any {
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return nil
+	}
+	return netip.PrefixFrom(addr, addr.BitLen())
+}
+
+func ptrEqual(a, b *int64) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+func val(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// maxPayload caps the raw input kept with a reject.
+const maxPayload = 4096
+
+// capPayload makes raw storable as text: valid UTF-8, no NUL, capped.
+func capPayload(raw []byte) *string {
+	if len(raw) == 0 {
+		return nil
+	}
+	if len(raw) > maxPayload {
+		raw = raw[:maxPayload]
+	}
+	s := strings.ToValidUTF8(string(raw), "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "")
+	for len(s) > maxPayload {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return &s
+}
+
+// hour and day return the UTC buckets of t.
+func hour(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
+
+func day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,234 @@
+package writer_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/routerlogger/routerlogger/ingest/reading"
+	"github.com/routerlogger/routerlogger/ingest/writer"
+	"github.com/routerlogger/routerlogger/internal/db"
+	"github.com/routerlogger/routerlogger/internal/pgtest"
+)
+
+var fixtures = filepath.Join("..", "..", "..", "shared", "fixtures")
+
+// openDB returns a pool on a fresh migrated database.
+func openDB(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	pool, err := db.Open(ctx, dsn, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := db.Migrate(ctx, pool, slog.Default(), db.TimescaleOff); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+func startWriter(t testing.TB, pool *pgxpool.Pool, cfg writer.Config) *writer.Writer {
+	t.Helper()
+	w := writer.New(pool, cfg)
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close(context.Background()) })
+	return w
+}
+
+type fixtureLine struct {
+	DeviceID  string    `json:"device_id"`
+	Name      string    `json:"name"`
+	Model     string    `json:"model"`
+	Timestamp time.Time `json:"timestamp"`
+	Uptime    *int64    `json:"uptime"`
+	Counters  struct {
+		Tx *int64 `json:"total_tx_bytes"`
+		Rx *int64 `json:"total_rx_bytes"`
+	} `json:"counters"`
+}
+
+// fixtureReadings returns the fixture day in arrival order. Its lines are
+// well-formed, so plain decoding stands in for the tolerant parser here.
+func fixtureReadings(t testing.TB) []reading.Reading {
+	t.Helper()
+	f, err := os.Open(filepath.Join(fixtures, "router-telemetry-http.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []reading.Reading
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l fixtureLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, reading.Reading{
+			DeviceID: l.DeviceID, Name: l.Name, Model: l.Model, Time: l.Timestamp.UTC(),
+			Uptime: l.Uptime, TxBytes: l.Counters.Tx, RxBytes: l.Counters.Rx,
+		})
+	}
+	return out
+}
+
+type totals map[string][2]int64
+
+func expectedTotals(t testing.TB) totals {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(fixtures, "router-telemetry-expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp struct {
+		Routers map[string]struct {
+			Tx int64 `json:"tx_bytes_used"`
+			Rx int64 `json:"rx_bytes_used"`
+		} `json:"routers"`
+	}
+	if err := json.Unmarshal(raw, &exp); err != nil {
+		t.Fatal(err)
+	}
+	out := totals{}
+	for s, r := range exp.Routers {
+		out[s] = [2]int64{r.Tx, r.Rx}
+	}
+	return out
+}
+
+// dailyTotals reads usage per router through the analyst view.
+func dailyTotals(t testing.TB, pool *pgxpool.Pool, view string) totals {
+	t.Helper()
+	rows, err := pool.Query(context.Background(),
+		"SELECT serial, sum(tx_bytes)::bigint, sum(rx_bytes)::bigint FROM "+view+" GROUP BY serial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := totals{}
+	for rows.Next() {
+		var s string
+		var tx, rx int64
+		if err := rows.Scan(&s, &tx, &rx); err != nil {
+			t.Fatal(err)
+		}
+		out[s] = [2]int64{tx, rx}
+	}
+	return out
+}
+
+func equalTotals(a, b totals) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func write(t testing.TB, w *writer.Writer, rs ...reading.Reading) writer.Result {
+	t.Helper()
+	res, err := w.Write(context.Background(), writer.Batch{Source: reading.SourceHTTP, Readings: rs, Register: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestWriter_FixtureDayOneByOne(t *testing.T) {
+	pool := openDB(t)
+	w := startWriter(t, pool, writer.Config{})
+	rs := fixtureReadings(t)
+	want := expectedTotals(t)
+
+	accepted := 0
+	for _, r := range rs {
+		accepted += write(t, w, r).Accepted
+	}
+	if accepted != len(rs) {
+		t.Fatalf("accepted %d of %d", accepted, len(rs))
+	}
+	for _, view := range []string{"router_usage_daily", "router_usage_hourly"} {
+		if got := dailyTotals(t, pool, view); !equalTotals(got, want) {
+			t.Errorf("%s: got %v, want %v", view, got, want)
+		}
+	}
+
+	// Events: the reboot, the gap, the late sample and the glitch.
+	wantEvents := map[string]string{
+		"6000000001 2025-03-14T10:05:00Z": "reboot",
+		"6000000002 2025-03-14T15:00:05Z": "gap",
+		"6000000003 2025-03-14T16:35:06Z": "late",
+		"6000000003 2025-03-14T19:20:05Z": "glitch",
+	}
+	rows, err := pool.Query(context.Background(),
+		"SELECT serial, time, array_to_string(events, ',') FROM router_events ORDER BY serial, time")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for rows.Next() {
+		var s, ev string
+		var at time.Time
+		if err := rows.Scan(&s, &at, &ev); err != nil {
+			t.Fatal(err)
+		}
+		got[s+" "+at.UTC().Format(time.RFC3339)] = ev
+	}
+	rows.Close()
+	if len(got) != len(wantEvents) {
+		t.Errorf("events %v, want %v", got, wantEvents)
+	}
+	for k, v := range wantEvents {
+		if got[k] != v {
+			t.Errorf("event at %s: %q, want %q", k, got[k], v)
+		}
+	}
+
+	// A second delivery of everything changes nothing.
+	dups := 0
+	for _, r := range rs {
+		dups += write(t, w, r).Duplicates
+	}
+	if dups != len(rs) {
+		t.Errorf("second delivery: %d duplicates, want %d", dups, len(rs))
+	}
+	if got := dailyTotals(t, pool, "router_usage_daily"); !equalTotals(got, want) {
+		t.Errorf("after redelivery: got %v, want %v", got, want)
+	}
+}
+
+func TestWriter_FixtureDayOneBatch(t *testing.T) {
+	pool := openDB(t)
+	w := startWriter(t, pool, writer.Config{})
+	rs := fixtureReadings(t)
+
+	res := write(t, w, rs...)
+	if res.Accepted != len(rs) {
+		t.Fatalf("accepted %d of %d", res.Accepted, len(rs))
+	}
+	want := expectedTotals(t)
+	if got := dailyTotals(t, pool, "router_usage_daily"); !equalTotals(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	var sumTx, sumRx int64
+	for _, v := range want {
+		sumTx, sumRx = sumTx+v[0], sumRx+v[1]
+	}
+	if res.TxAdded != sumTx || res.RxAdded != sumRx {
+		t.Errorf("result added tx %d rx %d, want %d %d", res.TxAdded, res.RxAdded, sumTx, sumRx)
+	}
+}
