@@ -10,6 +10,10 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/usage"
 )
 
+// SampleColumns are the samples columns the writer copies, in row order.
+// The bench copies rows of this shape to measure the ceiling.
+var SampleColumns = sampleColumns
+
 // sampleColumns are the samples columns the writer copies, in row order.
 var sampleColumns = []string{
 	"router_id", "time", "tx_counter", "rx_counter", "tx_delta", "rx_delta", "uptime_s",
@@ -43,6 +47,13 @@ func (s *sampleRow) values() []any {
 		int32(s.flags), string(s.source), s.received,
 		txb, txp, txa, rxb, rxp, rxa,
 	}
+}
+
+// RawRow returns reading r as a samples row in [SampleColumns] order, with
+// no usage computed: what a collector without usage rules would copy.
+func RawRow(routerID int64, r *reading.Reading, src reading.Source, received time.Time) []any {
+	row := sampleRow{routerID: routerID, r: r, source: src, received: received}
+	return row.values()
 }
 
 // usageReading is the part of r the rules look at.

@@ -1,10 +1,12 @@
 package writer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -124,14 +126,16 @@ func (w *Writer) run(ctx context.Context, worker int, jobs []*job) ([]Result, er
 		return nil, err
 	}
 
-	// Readings in arrival order: in-order ones are appended, older ones
-	// wait for the copy so that they see every newer sample.
-	for ji, j := range jobs {
-		for ri := range j.batch.Readings {
-			if err := t.place(ctx, ji, ri); err != nil {
-				return nil, err
-			}
+	// Readings in time order per router, so that batches which arrive out
+	// of order within one group cost nothing; a reading older than what is
+	// already committed waits for the copy, so that it sees every newer
+	// sample.
+	for _, ref := range t.order() {
+		if err := t.place(ctx, ref.job, ref.reading); err != nil {
+			return nil, err
 		}
+	}
+	for ji, j := range jobs {
 		for _, rej := range j.batch.Rejects {
 			t.reject(ji, rej)
 		}
@@ -154,6 +158,26 @@ func (w *Writer) run(ctx context.Context, worker int, jobs []*job) ([]Result, er
 	}
 	t.remember()
 	return t.results, nil
+}
+
+// readingRef names reading ri of job ji.
+type readingRef struct{ job, reading int }
+
+// order returns every reading of the group sorted by serial and time,
+// arrival order breaking ties.
+func (t *txn) order() []readingRef {
+	var refs []readingRef
+	for ji, j := range t.jobs {
+		for ri := range j.batch.Readings {
+			j.batch.Readings[ri].Time = j.batch.Readings[ri].Time.UTC().Truncate(time.Microsecond)
+			refs = append(refs, readingRef{ji, ri})
+		}
+	}
+	slices.SortStableFunc(refs, func(a, b readingRef) int {
+		ra, rb := &t.jobs[a.job].batch.Readings[a.reading], &t.jobs[b.job].batch.Readings[b.reading]
+		return cmp.Or(strings.Compare(ra.DeviceID, rb.DeviceID), ra.Time.Compare(rb.Time))
+	})
+	return refs
 }
 
 // resolveRouters finds the id of every serial in the group, creating the
@@ -253,7 +277,6 @@ func (t *txn) lockStates(ctx context.Context) error {
 func (t *txn) place(ctx context.Context, ji, ri int) error {
 	b := &t.jobs[ji].batch
 	r := &b.Readings[ri]
-	r.Time = r.Time.UTC().Truncate(time.Microsecond)
 
 	if b.AllowRouter != "" && r.DeviceID != b.AllowRouter {
 		t.reject(ji, Reject{Index: ri, Serial: r.DeviceID, Field: "device_id",
