@@ -6,13 +6,13 @@ import (
 	"time"
 )
 
-// ParseFunc parses one timestamp and returns it in UTC.
-type ParseFunc func(string) (time.Time, error)
+// parseFunc parses one timestamp and returns it in UTC.
+type parseFunc func(string) (time.Time, error)
 
 // candidate is one layout Guess may pick.
 type candidate struct {
 	name  string
-	parse ParseFunc
+	parse parseFunc
 	// pair names the candidate with the opposite day/month order; when
 	// both parse every sample the order is unknown and Guess refuses.
 	pair string
@@ -51,7 +51,7 @@ func candidates() []candidate {
 // samples are skipped. Day/month layouts such as 02/01/2006 are picked
 // only when no sample parses in the opposite order; when every sample
 // parses both ways Guess returns an error rather than guess.
-func Guess(samples []string) (ParseFunc, string, error) {
+func Guess(samples []string) (func(string) (time.Time, error), string, error) {
 	vals := nonBlank(samples)
 	if len(vals) == 0 {
 		return nil, "", fmt.Errorf("timeparse: guess layout: no non-blank samples")
@@ -98,7 +98,7 @@ func parsedByAny(cands []candidate, v string) bool {
 }
 
 // parsesAll reports whether parse accepts every value.
-func parsesAll(parse ParseFunc, vals []string) bool {
+func parsesAll(parse parseFunc, vals []string) bool {
 	for _, v := range vals {
 		if _, err := parse(v); err != nil {
 			return false
@@ -118,8 +118,8 @@ func nonBlank(samples []string) []string {
 	return out
 }
 
-// naive returns a ParseFunc for a layout without zone, read as UTC.
-func naive(layout string) ParseFunc {
+// naive returns a parseFunc for a layout without zone, read as UTC.
+func naive(layout string) parseFunc {
 	return func(s string) (time.Time, error) {
 		t, err := time.ParseInLocation(layout, strings.TrimSpace(s), time.UTC)
 		if err != nil {
@@ -129,7 +129,7 @@ func naive(layout string) ParseFunc {
 	}
 }
 
-// strict returns a ParseFunc that accepts only layout l.
+// strict parses s with layout l only.
 func (l *layout) strict(s string) (time.Time, error) {
 	t, err := l.parse(strings.TrimSpace(s))
 	if err != nil {
