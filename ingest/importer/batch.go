@@ -103,23 +103,3 @@ func (b *batcher) write(ctx context.Context) (writer.Result, error) {
 		wait = min(2*wait, queueFullMaxBackoff)
 	}
 }
-
-// add counts one committed batch of rows.
-func (s *FileSummary) add(rows int, res writer.Result) {
-	s.Rows += rows
-	s.Accepted += res.Accepted
-	s.Duplicates += res.Duplicates
-	s.Rejected += len(res.Rejected)
-	s.TxAdded += res.TxAdded
-	s.RxAdded += res.RxAdded
-}
-
-// add counts one committed batch of rows.
-func (s *Summary) add(rows int, res writer.Result) {
-	s.Rows += rows
-	s.Accepted += res.Accepted
-	s.Duplicates += res.Duplicates
-	s.Rejected += len(res.Rejected)
-	s.TxAdded += res.TxAdded
-	s.RxAdded += res.RxAdded
-}

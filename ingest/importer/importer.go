@@ -79,6 +79,12 @@ type Options struct {
 type Summary struct {
 	// Files is the number of files fully imported.
 	Files int
+	Counts
+	PerFile []FileSummary
+}
+
+// Counts are the outcomes of committed rows.
+type Counts struct {
 	// Rows is the number of data rows (CSV records after the header, or
 	// non-blank NDJSON lines) committed, whatever their outcome.
 	Rows       int
@@ -90,11 +96,25 @@ type Summary struct {
 	// TxAdded and RxAdded are the usage bytes the import added.
 	TxAdded int64
 	RxAdded int64
-	// Events counts usage events by name; Import leaves it nil, since the
-	// writer does not report them, for the caller to fill from the
-	// database.
-	Events  map[string]int
-	PerFile []FileSummary
+	// Events counts the stored samples by usage event (glitch, reboot,
+	// gap, ...), as the writer flagged them on storing.
+	Events map[string]int
+}
+
+// add counts one committed batch of rows.
+func (c *Counts) add(rows int, res writer.Result) {
+	c.Rows += rows
+	c.Accepted += res.Accepted
+	c.Duplicates += res.Duplicates
+	c.Rejected += len(res.Rejected)
+	c.TxAdded += res.TxAdded
+	c.RxAdded += res.RxAdded
+	for ev, n := range res.Events {
+		if c.Events == nil {
+			c.Events = map[string]int{}
+		}
+		c.Events[ev] += n
+	}
 }
 
 // FileSummary says what the import of one file did and how it was read.
@@ -111,12 +131,7 @@ type FileSummary struct {
 	// Unmapped lists the CSV columns that were not imported.
 	Unmapped []string
 
-	Rows       int
-	Accepted   int
-	Duplicates int
-	Rejected   int
-	TxAdded    int64
-	RxAdded    int64
+	Counts
 	// Done is set when the whole file was committed.
 	Done bool
 }

@@ -394,3 +394,24 @@ func Total(results []Result, d Dir) int64 {
 	}
 	return sum
 }
+
+// eventNames are the names of the flags, as SQL's sample_events gives them.
+var eventNames = []struct {
+	f    Flags
+	name string
+}{
+	{FlagReboot, "reboot"}, {FlagTxWrap | FlagRxWrap, "wrap"}, {FlagTxGlitch | FlagRxGlitch, "glitch"},
+	{FlagTxReset | FlagRxReset, "reset"}, {FlagGap, "gap"}, {FlagLate, "late"},
+	{FlagNoTimestamp, "no_timestamp"},
+}
+
+// Events names the events in f, each once, in a fixed order.
+func (f Flags) Events() []string {
+	var out []string
+	for _, e := range eventNames {
+		if f&e.f != 0 {
+			out = append(out, e.name)
+		}
+	}
+	return out
+}

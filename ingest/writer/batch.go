@@ -57,4 +57,7 @@ type Result struct {
 	// rollups, revisions of earlier samples included.
 	TxAdded int64
 	RxAdded int64
+	// Events counts the batch's new samples by event (reboot, glitch, gap,
+	// late, ...) as flagged when they were stored.
+	Events map[string]int
 }

@@ -88,6 +88,7 @@ func (t *txn) insertLate(ctx context.Context, row *sampleRow) error {
 		return fmt.Errorf("late reading: insert: %w", err)
 	}
 	t.roll(row.routerID, row.r.Time, row.job, contribution(row))
+	t.tally(row)
 	if err := t.revise(ctx, row.routerID, row.job, step.Revisions); err != nil {
 		return err
 	}

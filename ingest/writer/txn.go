@@ -450,11 +450,23 @@ func (t *txn) copySamples(ctx context.Context) error {
 	}
 	for _, row := range t.rows {
 		t.roll(row.routerID, row.r.Time, row.job, contribution(row))
+		t.tally(row)
 	}
 
 	// From here on, revisions must reach the stored rows.
 	clear(t.rowAt)
 	return nil
+}
+
+// tally counts the events of a stored row in its job's result.
+func (t *txn) tally(row *sampleRow) {
+	for _, ev := range row.flags.Events() {
+		res := &t.results[row.job]
+		if res.Events == nil {
+			res.Events = map[string]int{}
+		}
+		res.Events[ev]++
+	}
 }
 
 // contribution is what a row adds to its buckets.
