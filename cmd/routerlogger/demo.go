@@ -162,4 +162,3 @@ func redact(u string) string {
 	}
 	return u
 }
-
