@@ -43,7 +43,10 @@ type Handler struct {
 	MaxBody int64
 	// RetryAfter is sent with 503 answers (default 5 s).
 	RetryAfter time.Duration
-	Log        *slog.Logger
+	// Now stamps the received-at time; nil means time.Now. Give the parser
+	// the same clock so that its future bound agrees.
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Routes mounts the API on r.
@@ -76,6 +79,9 @@ func (h *Handler) postTelemetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	received := time.Now()
+	if h.Now != nil {
+		received = h.Now()
+	}
 
 	body, status, err := h.readBody(r)
 	if err != nil {
