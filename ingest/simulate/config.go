@@ -141,7 +141,7 @@ func (c Config) validate() error {
 		{"max retry wait", int64(c.MaxRetryWait)},
 	} {
 		if f.v < 0 {
-			errs = append(errs, fmt.Errorf("%s is %d, want zero (the default) or more", f.name, f.v))
+			errs = append(errs, fmt.Errorf("%s is %d, want 0 (the default) or more", f.name, f.v))
 		}
 	}
 	if c.Routers > MaxRouters {
@@ -163,12 +163,13 @@ func checkURL(raw string) error {
 	if raw == "" {
 		return errors.New("url is required: the server base, such as http://127.0.0.1:8080")
 	}
+	const want = "want http:// or https:// and a host"
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("url %q: %w", raw, err)
+		return fmt.Errorf("url %q: %s: %w", raw, want, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("url %q: want http:// or https:// and a host", raw)
+		return fmt.Errorf("url %q: %s", raw, want)
 	}
 	return nil
 }
@@ -181,7 +182,8 @@ func checkProbabilities(c Config) []error {
 		name string
 		v    float64
 	}{
-		{"reboot", c.RebootProb}, {"glitch", c.GlitchProb}, {"late", c.LateProb}, {"dup", c.DupProb},
+		{"reboot", c.RebootProb}, {"glitch", c.GlitchProb},
+		{"late", c.LateProb}, {"dup", c.DupProb},
 	} {
 		if p.v > 1 {
 			errs = append(errs, fmt.Errorf("%s probability is %g, want at most 1", p.name, p.v))

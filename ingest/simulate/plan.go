@@ -79,8 +79,10 @@ type sendKey struct {
 	after  int
 }
 
+// compare orders k before o by time, router and place.
 func (k sendKey) compare(o sendKey) int {
-	return cmp.Or(k.at.Compare(o.at), cmp.Compare(k.router, o.router), cmp.Compare(k.after, o.after))
+	return cmp.Or(k.at.Compare(o.at),
+		cmp.Compare(k.router, o.router), cmp.Compare(k.after, o.after))
 }
 
 // planned is a delivery with its place in the send order.
@@ -216,7 +218,8 @@ func pick(cfg Config, u float64) anomaly {
 		k anomaly
 		p float64
 	}{
-		{reboot, cfg.RebootProb}, {glitch, cfg.GlitchProb}, {late, cfg.LateProb}, {duplicate, cfg.DupProb},
+		{reboot, cfg.RebootProb}, {glitch, cfg.GlitchProb},
+		{late, cfg.LateProb}, {duplicate, cfg.DupProb},
 	} {
 		if u < c.p {
 			return c.k

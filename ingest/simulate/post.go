@@ -97,7 +97,8 @@ func (s *sender) encode(b batch) ([]byte, string, error) {
 	enc := json.NewEncoder(w) // one value per line: NDJSON
 	for _, d := range b.ds {
 		if err := enc.Encode(d.Reading); err != nil {
-			return nil, "", fmt.Errorf("reading %s at %s: %w", d.Reading.DeviceID, d.Reading.Time, err)
+			r := d.Reading
+			return nil, "", fmt.Errorf("reading %s at %s: %w", r.DeviceID, r.Time, err)
 		}
 	}
 	if zw != nil {
@@ -157,8 +158,8 @@ func (s *sender) judge(resp *http.Response, raw []byte) (answer, error) {
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
 		if jsonErr != nil {
-			return a, fmt.Errorf("server answered %s with a body that is not a telemetry answer: %w",
-				resp.Status, jsonErr)
+			return a, fmt.Errorf("server answered %s with a body that is not "+
+				"a telemetry answer: %w", resp.Status, jsonErr)
 		}
 		return a, nil
 	case code == http.StatusBadRequest && jsonErr == nil && len(a.Rejected) > 0:

@@ -81,7 +81,8 @@ type router struct {
 // router does not change when the fleet grows.
 func (f fleet) router(i int) *router {
 	rng := rand.New(rand.NewPCG(uint64(f.seed), uint64(i)+1))
-	r := &router{rng: rng, model: models[rng.IntN(len(models))], net: networks[rng.IntN(len(networks))]}
+	r := &router{rng: rng, model: models[rng.IntN(len(models))]}
+	r.net = networks[rng.IntN(len(networks))]
 	mac := (f.macBase + uint32(i)) & 0xFFFFFF
 	r.id = Reading{
 		DeviceID: fmt.Sprintf("SIM-%06d", i+1),

@@ -18,7 +18,9 @@ type Report struct {
 	// Posted counts the readings of the POSTs the server answered, copies
 	// of duplicates included.
 	Posted int
-	// Accepted, Duplicates and Rejected are the server's counts.
+	// Accepted, Duplicates and Rejected are the server's counts. A POST
+	// retried after a transport error may have been committed already, so
+	// Duplicates can exceed the truth's.
 	Accepted, Duplicates, Rejected int
 	// Requests counts HTTP requests, retries included.
 	Requests int
@@ -58,7 +60,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.Elapsed = cfg.Now().Sub(began)
 	rep.Truth = truth
 	if err != nil {
-		return rep, fmt.Errorf("simulate: %d of %d readings posted: %w", rep.Posted, len(deliveries), err)
+		return rep, fmt.Errorf("simulate: %d of %d readings posted: %w",
+			rep.Posted, len(deliveries), err)
 	}
 
 	cfg.Log.Info("simulation finished", "posted", rep.Posted, "accepted", rep.Accepted,

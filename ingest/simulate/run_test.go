@@ -3,6 +3,7 @@ package simulate_test
 import (
 	"context"
 	"errors"
+	"io"
 	"maps"
 	"net/http"
 	"reflect"
@@ -159,7 +160,8 @@ func retryConfig(url string, clock *fakeClock) simulate.Config {
 
 // refuse answers status with a Retry-After header, or drops the
 // connection for status 0.
-func refuse(t *testing.T, w http.ResponseWriter, status int, header func(time.Time) string, now time.Time) {
+func refuse(t *testing.T, w http.ResponseWriter, status int,
+	header func(time.Time) string, now time.Time) {
 	if status == 0 {
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
@@ -174,7 +176,8 @@ func refuse(t *testing.T, w http.ResponseWriter, status int, header func(time.Ti
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`{"accepted":0,"duplicates":0,"rejected":[],"error":"database unavailable, retry later"}`))
+	_, _ = w.Write([]byte(`{"accepted":0,"duplicates":0,"rejected":[],` +
+		`"error":"database unavailable, retry later"}`))
 }
 
 func TestRun_GivesUp(t *testing.T) {
@@ -247,7 +250,12 @@ func TestRun_Cancel(t *testing.T) {
 		rate   float64
 	}{
 		{"while a post is in flight", func(_ http.ResponseWriter, r *http.Request) {
-			<-r.Context().Done()
+			// The server notices a closed connection only once the body is read.
+			_, _ = io.Copy(io.Discard, r.Body)
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
 		}, 0},
 		{"while waiting out a Retry-After", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Retry-After", "30")
