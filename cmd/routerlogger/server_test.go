@@ -216,6 +216,28 @@ func TestServe_FixtureOneGzipBatch(t *testing.T) {
 		t.Fatalf("%d %+v", r.status, r.body)
 	}
 	checkFixtureTotals(t, ts.pool)
+
+	for path, want := range map[string][]string{
+		"/readyz": {`"status":"ready"`},
+		"/metrics": {
+			`routerlogger_samples_total{outcome="accepted",source="http"} 840`,
+			`routerlogger_http_requests_total{code="202",method="POST",route="/api/v1/telemetry"} 1`,
+			"routerlogger_writer_batch_readings_bucket", "routerlogger_writer_commit_seconds_bucket",
+			"routerlogger_writer_queue_batches", "routerlogger_db_pool_acquired_connections",
+		},
+	} {
+		resp, err := http.Get(ts.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, w := range want {
+			if resp.StatusCode != 200 || !strings.Contains(string(body), w) {
+				t.Errorf("%s (%d) lacks %q", path, resp.StatusCode, w)
+			}
+		}
+	}
 }
 
 func TestServe_BadInput(t *testing.T) {

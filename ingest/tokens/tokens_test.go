@@ -1,0 +1,80 @@
+package tokens_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routerlogger/routerlogger/ingest/tokens"
+	"github.com/routerlogger/routerlogger/internal/clock"
+	"github.com/routerlogger/routerlogger/internal/db"
+	"github.com/routerlogger/routerlogger/internal/pgtest"
+)
+
+func TestStore(t *testing.T) {
+	ctx := context.Background()
+	pool, err := db.Open(ctx, pgtest.NewDatabase(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := db.Migrate(ctx, pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC))
+	s := tokens.NewStore(pool, clk, time.Minute)
+
+	fleet, err := s.CreateFleet(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := s.CreateRouter(ctx, "6000000001", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(fleet, tokens.Prefix) || fleet == router {
+		t.Fatalf("tokens %q and %q", fleet, router)
+	}
+
+	g, err := s.Check(ctx, fleet)
+	if err != nil || !g.Fleet() {
+		t.Fatalf("fleet token: %+v %v", g, err)
+	}
+	g, err = s.Check(ctx, router)
+	if err != nil || g.Router != "6000000001" {
+		t.Fatalf("router token: %+v %v", g, err)
+	}
+	for _, bad := range []string{"", "rl_nope", "Bearer " + fleet, fleet + "x"} {
+		if _, err := s.Check(ctx, bad); !errors.Is(err, tokens.ErrInvalid) {
+			t.Errorf("token %q: %v, want ErrInvalid", bad, err)
+		}
+	}
+
+	// No stored hash equals the token itself.
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM api_tokens WHERE hash = convert_to($1, 'UTF8')", fleet).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("token stored in the clear: %d %v", n, err)
+	}
+
+	// Revocation takes effect once the cache entry expires.
+	list, err := s.List(ctx)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+	if err := s.Revoke(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Check(ctx, router); err != nil {
+		t.Fatalf("cached check right after revoke: %v", err)
+	}
+	clk.Advance(2 * time.Minute)
+	if _, err := s.Check(ctx, router); !errors.Is(err, tokens.ErrInvalid) {
+		t.Fatalf("revoked token after the cache TTL: %v, want ErrInvalid", err)
+	}
+	if err := s.Revoke(ctx, 9999); err == nil {
+		t.Error("revoking an unknown id succeeded")
+	}
+}
