@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/reading"
 	"github.com/routerlogger/routerlogger/ingest/simulate"
 	"github.com/routerlogger/routerlogger/ingest/tokens"
+	"github.com/routerlogger/routerlogger/internal/config"
 )
 
 func init() {
@@ -34,6 +34,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	*cfg.createDB = true
+	if f.cfg.Source("log-level") == config.SourceDefault {
+		*f.logLevel = "warn" // keep the demo's own output readable
+	}
 	log := f.logger()
 
 	// Serve first: the simulator posts to the real HTTP API.
@@ -52,11 +55,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 
 	// A whole simulated day, yesterday in UTC, so a second run of the demo
-	// posts the same readings again and changes nothing.
-	today := time.Now().UTC().Truncate(24 * time.Hour)
+	// the same day posts the same readings again and changes nothing. The
+	// simulator does not carry counters from one day to the next, so each
+	// day's fleet has its own serials (SIM-<day>-000001).
+	day := time.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
 	simCfg := simulate.Config{
-		URL: describeAddr(srv.Addr), Token: tok, Routers: int(*routers), Start: today.Add(-24 * time.Hour),
+		URL: describeAddr(srv.Addr), Token: tok, Routers: int(*routers), Start: day,
 		Duration: 24 * time.Hour, Interval: 5 * time.Minute, Batch: 20, Clients: 4, Seed: 1,
+		Prefix: "SIM-" + day.Format("20060102"),
 	}
 	fmt.Fprintf(out, "\nsimulating %d routers for %s (one reading each 5 minutes, with reboots, glitches, late and duplicate deliveries)...\n",
 		simCfg.Routers, simCfg.Start.Format("2006-01-02"))
@@ -69,12 +75,13 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := importFolder(ctx, out, srv, *data); err != nil {
 		return err
 	}
-	if err := printUsage(ctx, out, srv.pool, rep.Truth); err != nil {
+	if err := printUsage(ctx, out, srv.pool, rep.Truth, day); err != nil {
 		return err
 	}
 
 	fmt.Fprintf(out, "\nfleet token for your own posts: %s\n", tok)
-	fmt.Fprintf(out, "try: curl -H 'Authorization: Bearer %s' -d '{\"device_id\":\"MY-1\",\"counters\":{\"total_tx_bytes\":1}}' %s/api/v1/telemetry\n",
+	fmt.Fprintf(out, "try: curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' "+
+		"-d '{\"device_id\":\"MY-1\",\"counters\":{\"total_tx_bytes\":1}}' %s/api/v1/telemetry\n",
 		tok, describeAddr(srv.Addr))
 	if *once {
 		stop()
@@ -102,38 +109,45 @@ func importFolder(ctx context.Context, out io.Writer, srv *server, dir string) e
 		if err != nil {
 			return fmt.Errorf("import %s: %w", file, err)
 		}
-		fmt.Fprintf(out, "  %-42s %5d rows, uplink %14d B%s\n", filepath.Base(file), sum.Rows,
-			sum.TxAdded, eventList(sum.Events))
+		note := ""
+		if sum.Duplicates > 0 {
+			note = fmt.Sprintf(" (%d already stored)", sum.Duplicates)
+		}
+		fmt.Fprintf(out, "  %-32s %5d rows%s, uplink added %d B%s\n", filepath.Base(file), sum.Rows,
+			note, sum.TxAdded, eventList(sum.Events))
 	}
 	return nil
 }
 
-// printUsage prints each router's usage from the analyst view, and for
-// simulated routers whether it matches the simulator's truth.
-func printUsage(ctx context.Context, out io.Writer, pool *pgxpool.Pool, truth simulate.Truth) error {
+// printUsage prints each router's usage from the analyst view, and checks
+// each simulated router's usage on the simulated day against the
+// simulator's truth.
+func printUsage(ctx context.Context, out io.Writer, pool *pgxpool.Pool, truth simulate.Truth, day time.Time) error {
 	const q = `SELECT serial, coalesce(name, ''), sum(tx_bytes)::bigint, sum(rx_bytes)::bigint,
-			sum(total_bytes)::bigint, sum(samples)::bigint
+			sum(total_bytes)::bigint, sum(samples)::bigint,
+			sum(tx_bytes) FILTER (WHERE bucket = $1)::bigint, sum(rx_bytes) FILTER (WHERE bucket = $1)::bigint
 		FROM router_usage_daily GROUP BY serial, name ORDER BY serial`
-	rows, err := pool.Query(ctx, q)
+	rows, err := pool.Query(ctx, q, day)
 	if err != nil {
 		return fmt.Errorf("read usage: %w", err)
 	}
 	defer rows.Close()
 
-	fmt.Fprintln(out, "\nusage per router (view router_usage_daily):")
+	fmt.Fprintln(out, "\nusage per router, all days (view router_usage_daily; samples = readings that ended an interval):")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "serial\tname\ttx bytes\trx bytes\ttotal bytes\tsamples\tcheck\t")
+	fmt.Fprintln(tw, "serial\tname\ttx bytes\trx bytes\ttotal bytes\tsamples\tsimulated day\t")
 	mismatches := 0
 	for rows.Next() {
 		var serial, name string
 		var tx, rx, total, n int64
-		if err := rows.Scan(&serial, &name, &tx, &rx, &total, &n); err != nil {
+		var dayTx, dayRx *int64
+		if err := rows.Scan(&serial, &name, &tx, &rx, &total, &n, &dayTx, &dayRx); err != nil {
 			return err
 		}
 		check := ""
 		if rt, ok := truth.Routers[serial]; ok {
 			check = "= truth"
-			if rt.TxBytes != tx || rt.RxBytes != rx {
+			if dayTx == nil || dayRx == nil || rt.TxBytes != *dayTx || rt.RxBytes != *dayRx {
 				check = fmt.Sprintf("truth %d/%d", rt.TxBytes, rt.RxBytes)
 				mismatches++
 			}
@@ -145,7 +159,8 @@ func printUsage(ctx context.Context, out io.Writer, pool *pgxpool.Pool, truth si
 	}
 	tw.Flush()
 	if mismatches > 0 {
-		return errors.New("simulated usage does not match the simulator's truth")
+		return fmt.Errorf("%d simulated routers do not match the simulator's truth for %s "+
+			"(were other readings posted for them?)", mismatches, day.Format("2006-01-02"))
 	}
 	return nil
 }

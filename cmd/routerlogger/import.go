@@ -26,6 +26,7 @@ the reading schema needs no map. Importing a file again changes nothing.`
 
 func runImport(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "import", importUsage)
+	f.args = true
 	url := f.databaseURL()
 	router := f.cfg.String("router", envs("IMPORT_ROUTER"), "", "serial of the router the rows belong to")
 	mapSpec := f.cfg.String("map", nil, "", "column mapping, field=column,...")
@@ -73,7 +74,14 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		Router: *router, Map: m, Format: *format, BatchSize: int(*batch),
 		Parser: &reading.Parser{}, Progress: progress, Logger: log,
 	})
+	if err != nil && sum.Rows == 0 {
+		return err
+	}
 	printImportSummary(e.stdout, sum)
+	if sum.Rejected > 0 {
+		fmt.Fprintf(e.stdout, "the reasons of the %d rejected rows are in the table rejects: "+
+			"SELECT item_index, field, reason FROM rejects WHERE source = 'import' ORDER BY id DESC;\n", sum.Rejected)
+	}
 	return err
 }
 
@@ -95,7 +103,7 @@ func printImportSummary(w io.Writer, s importer.Summary) {
 			fs.Path, fs.Rows, fs.Accepted, fs.Duplicates, fs.Rejected, fs.TxAdded, fs.RxAdded,
 			eventList(fs.Events))
 	}
-	fmt.Fprintf(w, "imported %d files: %d rows read, %d accepted, %d duplicates, %d rejected; "+
+	fmt.Fprintf(w, "imported %d file(s): %d rows read, %d accepted, %d duplicates, %d rejected; "+
 		"usage added tx %d B, rx %d B%s\n",
 		s.Files, s.Rows, s.Accepted, s.Duplicates, s.Rejected, s.TxAdded, s.RxAdded, eventList(s.Events))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -15,9 +16,12 @@ const routerUsage = `router list
        routerlogger router set SERIAL [--counter-bits 32|64] [--name NAME]`
 
 func runRouter(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(e.stderr, "Usage: routerlogger "+routerUsage)
-		return errUsage
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
 	}
 	sub, args := args[0], args[1:]
 	var serial string
@@ -26,6 +30,7 @@ func runRouter(ctx context.Context, e *env, args []string) error {
 	}
 
 	f := newFlags(e, "router "+sub, routerUsage)
+	f.args = sub == "set"
 	url := f.databaseURL()
 	bits := f.cfg.Int("counter-bits", nil, 0, 0, 64, "declared counter width: 32 or 64")
 	name := f.cfg.String("name", nil, "", "display name")
@@ -67,12 +72,18 @@ func runRouter(ctx context.Context, e *env, args []string) error {
 		return tw.Flush()
 
 	case "set":
-		if serial == "" {
+		if serial == "" && f.fs.NArg() == 1 {
+			serial = f.fs.Arg(0) // flags came first
+		}
+		if serial == "" || f.fs.NArg() > 1 {
 			fmt.Fprintln(e.stderr, "Usage: routerlogger "+routerUsage)
 			return errUsage
 		}
 		if *bits != 0 && *bits != 32 && *bits != 64 {
 			return fmt.Errorf("--counter-bits=%d: want 32 or 64", *bits)
+		}
+		if *bits == 0 && *name == "" {
+			return errors.New("router set: nothing to change: give --counter-bits or --name")
 		}
 		const q = `UPDATE routers SET
 				counter_bits = CASE WHEN $2 = 0 THEN counter_bits ELSE $2 END,

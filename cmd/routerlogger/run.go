@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routerlogger/routerlogger/internal/config"
@@ -96,6 +97,8 @@ type flags struct {
 
 	logLevel  *string
 	logFormat *string
+	// args is set by commands that take positional arguments.
+	args bool
 }
 
 func newFlags(e *env, name, usage string) *flags {
@@ -130,6 +133,11 @@ func (f *flags) parse(args []string) error {
 		}
 		return errUsage
 	}
+	if !f.args && f.fs.NArg() > 0 {
+		fmt.Fprintf(f.e.stderr, "routerlogger %s: unexpected argument %q\n", f.fs.Name(), f.fs.Arg(0))
+		f.fs.Usage()
+		return errUsage
+	}
 	return f.cfg.Resolve()
 }
 
@@ -160,7 +168,12 @@ func openPool(ctx context.Context, url string, maxConns int32, create bool) (*pg
 			return nil, err
 		}
 	}
-	return db.Open(ctx, url, maxConns)
+	pool, err := db.Open(ctx, url, maxConns)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+		return nil, fmt.Errorf("%w\n(create it with `routerlogger migrate`, or pass --create-database)", err)
+	}
+	return pool, err
 }
 
 // isTerminal reports whether w is a terminal.

@@ -19,16 +19,21 @@ const tokenUsage = `token create --fleet | --router SERIAL [--note TEXT]
        routerlogger token revoke ID`
 
 func runToken(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(e.stderr, "Usage: routerlogger "+tokenUsage)
-		return errUsage
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
 	}
 	sub, args := args[0], args[1:]
 
 	f := newFlags(e, "token "+sub, tokenUsage)
+	f.args = sub == "revoke"
 	url := f.databaseURL()
 	fleet := f.cfg.Bool("fleet", nil, false, "create a fleet-wide token (posts for any serial, registers new routers)")
-	router := f.cfg.String("router", nil, "", "create a token bound to this router serial")
+	router := f.cfg.String("router", nil, "",
+		"create a token bound to this router serial (registers the router if it is new)")
 	note := f.cfg.String("note", nil, "", "a note stored with the token")
 	if err := f.parse(args); err != nil {
 		return err

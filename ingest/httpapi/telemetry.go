@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -209,7 +210,9 @@ func (h *Handler) readBody(r *http.Request) ([]byte, int, error) {
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxErr) || int64(len(body)) > limit:
-		return nil, http.StatusRequestEntityTooLarge, errTooLarge
+		return nil, http.StatusRequestEntityTooLarge,
+			fmt.Errorf("%w: the limit is %d bytes after decompression (ROUTERLOGGER_HTTP_MAX_BODY); "+
+				"send smaller batches", errTooLarge, limit)
 	case err != nil:
 		return nil, http.StatusBadRequest, errors.New("read body: " + err.Error())
 	}

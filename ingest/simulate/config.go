@@ -43,6 +43,11 @@ type Config struct {
 	Batch    int           // readings per POST: 1 sends one JSON object, more send NDJSON
 	Clients  int           // concurrent posting goroutines
 	Seed     int64
+	// Prefix starts every serial and name (default "SIM"): serials are
+	// <Prefix>-000001, names <Prefix>-ROUTER-0001. The simulator does not
+	// carry counters from one run's span to the next, so a fleet posted
+	// for another span should get its own prefix.
+	Prefix string
 
 	// RebootProb, GlitchProb, LateProb and DupProb are the chances that a
 	// reading is a reboot, a counter glitch, a late delivery or a duplicate
@@ -74,6 +79,9 @@ func (c Config) withDefaults() Config {
 	c.Interval = max(orDefault(c.Interval, DefaultInterval).Round(time.Second), time.Second)
 	c.Batch = orDefault(c.Batch, DefaultBatch)
 	c.Clients = orDefault(c.Clients, DefaultClients)
+	if c.Prefix == "" {
+		c.Prefix = "SIM"
+	}
 	switch {
 	case c.MaxRetries == 0:
 		c.MaxRetries = DefaultMaxRetries

@@ -103,7 +103,7 @@ func Plan(cfg Config) ([]Delivery, Truth) {
 
 // plan is [Plan] for a config with its defaults set.
 func plan(cfg Config) ([]Delivery, Truth) {
-	f := newFleet(cfg.Seed)
+	f := newFleet(cfg.Seed, cfg.Prefix)
 	truth := Truth{Routers: make(map[string]RouterTruth, cfg.Routers)}
 
 	var all []planned

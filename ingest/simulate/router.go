@@ -45,16 +45,18 @@ const (
 // IMEIs, ICCIDs and MACs unique within the fleet.
 type fleet struct {
 	seed      int64
+	prefix    string
 	imeiBase  uint64
 	iccidBase uint64
 	macBase   uint32
 }
 
 // newFleet draws the fleet's bases from seed.
-func newFleet(seed int64) fleet {
+func newFleet(seed int64, prefix string) fleet {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 	return fleet{
 		seed:      seed,
+		prefix:    prefix,
 		imeiBase:  rng.Uint64N(1e9 - MaxRouters),
 		iccidBase: rng.Uint64N(1e13 - MaxRouters),
 		macBase:   rng.Uint32N(1 << 24),
@@ -85,8 +87,8 @@ func (f fleet) router(i int) *router {
 	r.net = networks[rng.IntN(len(networks))]
 	mac := (f.macBase + uint32(i)) & 0xFFFFFF
 	r.id = Reading{
-		DeviceID: fmt.Sprintf("SIM-%06d", i+1),
-		Name:     fmt.Sprintf("SIM-ROUTER-%04d", i+1),
+		DeviceID: fmt.Sprintf("%s-%06d", f.prefix, i+1),
+		Name:     fmt.Sprintf("%s-ROUTER-%04d", f.prefix, i+1),
 		Model:    r.model.name,
 		Firmware: r.model.firmware,
 		IMEI:     withLuhn(fmt.Sprintf("35000%09d", f.imeiBase+uint64(i))),
