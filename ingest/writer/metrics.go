@@ -11,6 +11,7 @@ type metrics struct {
 	batchReadings prometheus.Histogram
 	commitSeconds prometheus.Histogram
 	queueDepth    prometheus.Gauge
+	queueCap      prometheus.Gauge
 	queueFull     prometheus.Counter
 	failures      prometheus.Counter
 }
@@ -35,6 +36,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "routerlogger_writer_queue_batches",
 			Help: "Batches waiting for a writer worker.",
 		}),
+		queueCap: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "routerlogger_writer_queue_capacity_batches",
+			Help: "Batches the writer queue holds before front doors answer 503.",
+		}),
 		queueFull: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "routerlogger_writer_queue_full_total",
 			Help: "Batches refused because the writer queue was full.",
@@ -45,7 +50,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.samples, m.batchReadings, m.commitSeconds, m.queueDepth, m.queueFull, m.failures)
+		reg.MustRegister(m.samples, m.batchReadings, m.commitSeconds, m.queueDepth, m.queueCap,
+			m.queueFull, m.failures)
 	}
 	return m
 }

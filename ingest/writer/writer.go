@@ -107,7 +107,7 @@ func New(pool *pgxpool.Pool, cfg Config) *Writer {
 	if cfg.Shard == 0 {
 		cfg.Shard = int(time.Now().UnixNano() % 1_000_000)
 	}
-	return &Writer{
+	w := &Writer{
 		pool:    pool,
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "writer"),
@@ -115,6 +115,8 @@ func New(pool *pgxpool.Pool, cfg Config) *Writer {
 		routers: newRouterCache(100_000),
 		queue:   make(chan *job, cfg.QueueSize),
 	}
+	w.metrics.queueCap.Set(float64(cfg.QueueSize))
+	return w
 }
 
 // Start reads the storage mode when it was not configured and starts the
