@@ -4,14 +4,24 @@ DATA      ?= ../shared/data/mtu-5g
 BIN       := bin/routerlogger
 TESTFLAGS ?= -race -count=1 -timeout=15m
 
-.PHONY: all test services fmt-check vet build demo bench clean
+.PHONY: all test test-go test-frontend services fmt-check vet build plugin demo bench clean
 
 all: build
 
 ## test: start services, then check formatting, vet and run all tests with -race.
 ## Missing PostgreSQL or Mosquitto fails the tests instead of skipping them.
-test: services fmt-check vet
+test: services fmt-check vet test-go test-frontend
+
+test-go:
 	ROUTERLOGGER_TEST_REQUIRE_DB=1 $(GO) test $(TESTFLAGS) ./...
+
+## test-frontend: the Grafana plugin's editor tests and bundle check (Node 20, npm).
+test-frontend:
+	$(MAKE) -C grafana-plugin test-frontend
+
+## plugin: build the loadable Grafana plugin into grafana-plugin/dist/.
+plugin:
+	$(MAKE) -C grafana-plugin backend frontend
 
 ## services: make sure PostgreSQL and Mosquitto answer on 127.0.0.1.
 services:
@@ -41,4 +51,4 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./ingest/...
 
 clean:
-	rm -rf bin dist coverage.out coverage.html cover.out *.prof *.test
+	rm -rf bin grafana-plugin/dist coverage.out coverage.html cover.out *.prof *.test

@@ -1,0 +1,291 @@
+// QueryEditor edits one RouterLogger query: a query type picker, then the
+// options QUERY_TYPES lists for that type, each drawn by OPTION_EDITORS.
+import type { QueryEditorProps as GrafanaQueryEditorProps, SelectableValue } from '@grafana/data';
+import {
+  InlineField,
+  InlineFieldRow,
+  Input,
+  MultiSelect,
+  RadioButtonGroup,
+  Select,
+  TextArea,
+} from '@grafana/ui';
+import { useState, type ChangeEvent, type ComponentType } from 'react';
+
+import type { DataSource } from '../datasource';
+import {
+  ALL_SIGNAL_METRICS,
+  DEFAULT_QUERY_TYPE,
+  queryTypeInfo,
+  withQueryType,
+  type EventKind,
+  type QueryOption,
+  type QueryType,
+  type RLOptions,
+  type RLQuery,
+  type SignalMetric,
+} from '../types';
+import { parseNumber } from './numbers';
+import {
+  EVENT_KIND_OPTIONS,
+  FORMAT_OPTIONS,
+  QUERY_TYPE_OPTIONS,
+  SIGNAL_METRIC_OPTIONS,
+  USAGE_METRIC_OPTIONS,
+  VARIABLE_KIND_OPTIONS,
+} from './options';
+import { RouterPicker } from './RouterPicker';
+
+/** QueryEditorProps are the props Grafana passes to a datasource query editor. */
+export type QueryEditorProps = GrafanaQueryEditorProps<DataSource, RLQuery, RLOptions>;
+
+/** OptionEditorProps are what each option editor gets. */
+export interface OptionEditorProps {
+  /** id is unique per query and option, for the label's htmlFor. */
+  id: string;
+  query: RLQuery;
+  datasource: DataSource;
+  /** update merges patch into the query; run (default true) reruns it. */
+  update: (patch: Partial<RLQuery>, run?: boolean) => void;
+  /** run reruns the query without changing it (for inputs, on blur). */
+  run: () => void;
+}
+
+const LABEL_WIDTH = 14;
+
+/** QueryEditor is the query editor of panels, Explore and alert rules. */
+export function QueryEditor({ query, onChange, onRunQuery, datasource }: QueryEditorProps) {
+  const type = query.queryType ?? DEFAULT_QUERY_TYPE;
+  const info = queryTypeInfo(type);
+  const update = (patch: Partial<RLQuery>, run = true) => {
+    onChange({ ...query, ...patch });
+    if (run) {
+      onRunQuery();
+    }
+  };
+  const onTypeChange = (v: SelectableValue<QueryType>) => {
+    if (v.value && v.value !== query.queryType) {
+      onChange(withQueryType(query, v.value));
+      onRunQuery();
+    }
+  };
+  const typeId = `rl-${query.refId}-queryType`;
+
+  return (
+    <>
+      <InlineFieldRow>
+        <InlineField
+          label="Query type"
+          labelWidth={LABEL_WIDTH}
+          htmlFor={typeId}
+          invalid={!info}
+          error={info ? undefined : `Unknown query type "${type}"`}
+          tooltip={info?.description}
+        >
+          <Select<QueryType>
+            inputId={typeId}
+            width={32}
+            options={QUERY_TYPE_OPTIONS}
+            value={type}
+            onChange={onTypeChange}
+          />
+        </InlineField>
+      </InlineFieldRow>
+      {info && info.options.length > 0 && (
+        <InlineFieldRow>
+          {info.options.map((option) => {
+            const Editor = OPTION_EDITORS[option];
+            return (
+              <Editor
+                key={option}
+                id={`rl-${query.refId}-${option}`}
+                query={query}
+                datasource={datasource}
+                update={update}
+                run={onRunQuery}
+              />
+            );
+          })}
+        </InlineFieldRow>
+      )}
+    </>
+  );
+}
+
+function RoutersEditor({ id, query, datasource, update }: OptionEditorProps) {
+  const [error, setError] = useState<string>();
+  return (
+    <InlineField
+      label="Routers"
+      labelWidth={LABEL_WIDTH}
+      htmlFor={id}
+      tooltip="Routers to include; none means all. Template variables such as $router are expanded."
+      invalid={Boolean(error)}
+      error={error}
+    >
+      <RouterPicker
+        inputId={id}
+        width={40}
+        datasource={datasource}
+        value={query.routers ?? []}
+        onChange={(routers) => update({ routers })}
+        onError={setError}
+      />
+    </InlineField>
+  );
+}
+
+function MetricEditor({ id, query, update }: OptionEditorProps) {
+  return (
+    <InlineField label="Metric" labelWidth={LABEL_WIDTH} tooltip="Byte counter to use.">
+      <RadioButtonGroup
+        id={id}
+        options={USAGE_METRIC_OPTIONS}
+        value={query.metric ?? 'total'}
+        onChange={(metric) => update({ metric })}
+      />
+    </InlineField>
+  );
+}
+
+function SignalMetricsEditor({ id, query, update }: OptionEditorProps) {
+  return (
+    <InlineField
+      label="Metrics"
+      labelWidth={LABEL_WIDTH}
+      htmlFor={id}
+      tooltip="None means all four."
+    >
+      <MultiSelect<SignalMetric>
+        inputId={id}
+        width={40}
+        options={SIGNAL_METRIC_OPTIONS}
+        value={query.metrics ?? ALL_SIGNAL_METRICS}
+        placeholder="All metrics"
+        onChange={(items) => update({ metrics: items.flatMap((i) => (i.value ? [i.value] : [])) })}
+      />
+    </InlineField>
+  );
+}
+
+function EventsEditor({ id, query, update }: OptionEditorProps) {
+  return (
+    <InlineField
+      label="Events"
+      labelWidth={LABEL_WIDTH}
+      htmlFor={id}
+      tooltip="None means all events."
+    >
+      <MultiSelect<EventKind>
+        inputId={id}
+        width={40}
+        options={EVENT_KIND_OPTIONS}
+        value={query.events ?? []}
+        placeholder="All events"
+        onChange={(items) => update({ events: items.flatMap((i) => (i.value ? [i.value] : [])) })}
+      />
+    </InlineField>
+  );
+}
+
+/** numberEditor makes the editor of one numeric option. */
+function numberEditor(
+  key: 'limit' | 'windowMinutes' | 'thresholdSeconds',
+  label: string,
+  tooltip: string,
+  placeholder: number
+): ComponentType<OptionEditorProps> {
+  function NumberEditor({ id, query, update, run }: OptionEditorProps) {
+    return (
+      <InlineField label={label} labelWidth={LABEL_WIDTH} htmlFor={id} tooltip={tooltip}>
+        <Input
+          id={id}
+          type="number"
+          min={1}
+          width={12}
+          value={query[key] ?? ''}
+          placeholder={String(placeholder)}
+          onChange={(e: ChangeEvent<HTMLInputElement>) =>
+            update({ [key]: parseNumber(e.target.value) }, false)
+          }
+          onBlur={run}
+        />
+      </InlineField>
+    );
+  }
+  NumberEditor.displayName = `NumberEditor(${key})`;
+  return NumberEditor;
+}
+
+const SQL_TOOLTIP =
+  'Read-only SQL on the analyst views. Macros: $__timeFilter(col), ' +
+  '$__timeGroup(col, $__interval), $__interval.';
+
+function RawSqlEditor({ id, query, update, run }: OptionEditorProps) {
+  return (
+    <InlineField label="SQL" labelWidth={LABEL_WIDTH} htmlFor={id} grow tooltip={SQL_TOOLTIP}>
+      <TextArea
+        id={id}
+        rows={8}
+        spellCheck={false}
+        style={{ fontFamily: 'monospace' }}
+        value={query.rawSql ?? ''}
+        onChange={(e: ChangeEvent<HTMLTextAreaElement>) =>
+          update({ rawSql: e.target.value }, false)
+        }
+        onBlur={run}
+      />
+    </InlineField>
+  );
+}
+
+function FormatEditor({ id, query, update }: OptionEditorProps) {
+  return (
+    <InlineField label="Format" labelWidth={LABEL_WIDTH} tooltip="Shape of the result frame.">
+      <RadioButtonGroup
+        id={id}
+        options={FORMAT_OPTIONS}
+        value={query.format ?? 'table'}
+        onChange={(format) => update({ format })}
+      />
+    </InlineField>
+  );
+}
+
+function VariableKindEditor({ id, query, update }: OptionEditorProps) {
+  return (
+    <InlineField
+      label="Values"
+      labelWidth={LABEL_WIDTH}
+      htmlFor={id}
+      tooltip="What the variable lists."
+    >
+      <Select
+        inputId={id}
+        width={24}
+        options={VARIABLE_KIND_OPTIONS}
+        value={query.variable ?? 'routers'}
+        onChange={(v) => v.value && update({ variable: v.value })}
+      />
+    </InlineField>
+  );
+}
+
+/** OPTION_EDITORS draws each query option; QUERY_TYPES says which a type shows. */
+export const OPTION_EDITORS: Record<QueryOption, ComponentType<OptionEditorProps>> = {
+  routers: RoutersEditor,
+  metric: MetricEditor,
+  limit: numberEditor('limit', 'Limit', 'How many routers to list.', 10),
+  metrics: SignalMetricsEditor,
+  events: EventsEditor,
+  windowMinutes: numberEditor('windowMinutes', 'Window (min)', 'Minutes to look back.', 15),
+  thresholdSeconds: numberEditor(
+    'thresholdSeconds',
+    'Threshold (s)',
+    'Count queries running longer than this.',
+    5
+  ),
+  rawSql: RawSqlEditor,
+  format: FormatEditor,
+  variable: VariableKindEditor,
+};
