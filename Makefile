@@ -10,7 +10,7 @@ all: build
 
 ## test: start services, then check formatting, vet and run all tests with -race.
 ## Missing PostgreSQL or Mosquitto fails the tests instead of skipping them.
-test: services fmt-check vet test-go test-frontend
+test: services fmt-check vet test-frontend test-go
 
 test-go:
 	ROUTERLOGGER_TEST_REQUIRE_DB=1 $(GO) test $(TESTFLAGS) ./...

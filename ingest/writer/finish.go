@@ -48,7 +48,7 @@ func (t *txn) noteInventory(st *routerState, r *reading.Reading) {
 // finish writes everything the readings changed besides the samples.
 func (t *txn) finish(ctx context.Context) error {
 	steps := []func(context.Context) error{
-		t.writeStatus, t.writeInventory, t.writeRollups, t.writeRejects, t.writeStats,
+		t.writeStatus, t.writeInventory, t.writeRollups, t.writeRejects, t.writeFleet, t.writeStats,
 	}
 	for _, f := range steps {
 		if err := f(ctx); err != nil {
@@ -266,6 +266,40 @@ func (t *txn) writeRejects(ctx context.Context) error {
 	return nil
 }
 
+// writeFleet adds the group's usage to its shard of the fleet rollup on
+// plain PostgreSQL, near the end like ingest_stats: the shard rows are
+// shared by every transaction of this worker.
+func (t *txn) writeFleet(ctx context.Context) error {
+	if t.w.cfg.Mode == db.ModeTimescale || len(t.fleet) == 0 {
+		return nil
+	}
+	buckets := make([]time.Time, 0, len(t.fleet))
+	for b := range t.fleet {
+		buckets = append(buckets, b)
+	}
+	slices.SortFunc(buckets, time.Time.Compare)
+	tx, rx, n := make([]int64, len(buckets)), make([]int64, len(buckets)), make([]int64, len(buckets))
+	for i, b := range buckets {
+		d := t.fleet[b]
+		tx[i], rx[i], n[i] = d.tx, d.rx, d.samples
+	}
+
+	const q = `INSERT INTO fleet_usage_hourly_parts AS f (bucket, shard, tx_bytes, rx_bytes, samples)
+		SELECT b, $2, x, r, n FROM unnest($1::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[])
+			AS u (b, x, r, n)
+		ON CONFLICT (bucket, shard) DO UPDATE SET
+			tx_bytes = f.tx_bytes + EXCLUDED.tx_bytes,
+			rx_bytes = f.rx_bytes + EXCLUDED.rx_bytes,
+			samples = f.samples + EXCLUDED.samples`
+	if _, err := t.tx.Exec(ctx, q, buckets, t.shard(), tx, rx, n); err != nil {
+		return fmt.Errorf("update fleet rollup: %w", err)
+	}
+	return nil
+}
+
+// shard tells this worker's rows of the shared counters apart.
+func (t *txn) shard() int { return t.w.cfg.Shard*16 + t.worker }
+
 // writeStats adds the group's counts to ingest_stats, last, so that the
 // shared rows are locked for as short a time as possible.
 func (t *txn) writeStats(ctx context.Context) error {
@@ -295,8 +329,7 @@ func (t *txn) writeStats(ctx context.Context) error {
 			accepted = s.accepted + EXCLUDED.accepted,
 			duplicates = s.duplicates + EXCLUDED.duplicates,
 			rejected = s.rejected + EXCLUDED.rejected`
-	shard := t.w.cfg.Shard*16 + t.worker
-	if _, err := t.tx.Exec(ctx, q, minutes, shard, sources, acc, dup, rej); err != nil {
+	if _, err := t.tx.Exec(ctx, q, minutes, t.shard(), sources, acc, dup, rej); err != nil {
 		return fmt.Errorf("update ingest stats: %w", err)
 	}
 	return nil

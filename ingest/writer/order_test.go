@@ -74,6 +74,7 @@ func TestWriter_AnyArrivalOrder(t *testing.T) {
 				all = all[n:]
 			}
 
+			checkFleetHourly(t, pool)
 			for serial, rs := range byRouter {
 				ur := make([]usage.Reading, len(rs))
 				for i, r := range rs {

@@ -70,6 +70,8 @@ func TestWriter_TimescaleMatchesPlain(t *testing.T) {
 	}
 
 	check := func(stage string) {
+		checkFleetHourly(t, tsPool)
+		checkFleetHourly(t, plainPool)
 		for _, view := range []string{"router_usage_hourly", "router_usage_daily"} {
 			plain, ts := rollupRows(t, plainPool, view), rollupRows(t, tsPool, view)
 			if len(plain) == 0 || len(plain) != len(ts) {
@@ -90,12 +92,12 @@ func TestWriter_TimescaleMatchesPlain(t *testing.T) {
 	if err := tsPool.QueryRow(ctx, q).Scan(&caggs, &hypertables); err != nil {
 		t.Fatal(err)
 	}
-	if caggs != 2 || hypertables != 1 {
-		t.Fatalf("%d continuous aggregates and %d samples hypertable, want 2 and 1", caggs, hypertables)
+	if caggs != 3 || hypertables != 1 {
+		t.Fatalf("%d continuous aggregates and %d samples hypertable, want 3 and 1", caggs, hypertables)
 	}
 
 	refresh := func() {
-		for _, cagg := range []string{"usage_hourly", "usage_daily"} {
+		for _, cagg := range []string{"usage_hourly", "usage_daily", "fleet_usage_hourly_parts"} {
 			q := "CALL refresh_continuous_aggregate($1::regclass, NULL, NULL)"
 			if _, err := tsPool.Exec(ctx, q, cagg); err != nil {
 				t.Fatal(err)

@@ -44,6 +44,12 @@ type rollKey struct {
 
 type rollDelta struct{ tx, rx, samples int64 }
 
+func (r *rollDelta) add(d rollDelta) {
+	r.tx += d.tx
+	r.rx += d.rx
+	r.samples += d.samples
+}
+
 type statKey struct {
 	minute time.Time
 	source reading.Source
@@ -66,6 +72,7 @@ type txn struct {
 	late    []*sampleRow
 	hourly  map[rollKey]*rollDelta
 	daily   map[rollKey]*rollDelta
+	fleet   map[time.Time]*rollDelta // fleet usage per hour
 	stats   map[statKey]*statCount
 	rejects []rejectRow
 }
@@ -117,6 +124,7 @@ func (w *Writer) run(ctx context.Context, worker int, jobs []*job) ([]Result, er
 		rowAt:   map[rollKey]*sampleRow{},
 		hourly:  map[rollKey]*rollDelta{},
 		daily:   map[rollKey]*rollDelta{},
+		fleet:   map[time.Time]*rollDelta{},
 		stats:   map[statKey]*statCount{},
 	}
 	if err := t.resolveRouters(ctx); err != nil {
@@ -410,10 +418,14 @@ func (t *txn) roll(router int64, at time.Time, job int, d rollDelta) {
 			acc = &rollDelta{}
 			m.into[k] = acc
 		}
-		acc.tx += d.tx
-		acc.rx += d.rx
-		acc.samples += d.samples
+		acc.add(d)
 	}
+	acc := t.fleet[hour(at)]
+	if acc == nil {
+		acc = &rollDelta{}
+		t.fleet[hour(at)] = acc
+	}
+	acc.add(d)
 }
 
 // reject records an input that could not be accepted.

@@ -166,6 +166,7 @@ func TestWriter_FixtureDayOneByOne(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", view, got, want)
 		}
 	}
+	checkFleetHourly(t, pool)
 
 	// Events: the reboot, the gap, the late sample and the glitch.
 	wantEvents := map[string]string{
@@ -230,5 +231,23 @@ func TestWriter_FixtureDayOneBatch(t *testing.T) {
 	}
 	if res.TxAdded != sumTx || res.RxAdded != sumRx {
 		t.Errorf("result added tx %d rx %d, want %d %d", res.TxAdded, res.RxAdded, sumTx, sumRx)
+	}
+}
+
+// checkFleetHourly compares the fleet rollup with the per-router one,
+// bucket by bucket.
+func checkFleetHourly(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	const q = `SELECT count(*) FROM (
+			SELECT bucket, sum(tx_bytes)::bigint AS tx, sum(rx_bytes)::bigint AS rx, sum(samples)::bigint AS n
+			FROM router_usage_hourly GROUP BY bucket) r
+		FULL JOIN fleet_usage_hourly f USING (bucket)
+		WHERE r.tx IS DISTINCT FROM f.tx_bytes OR r.rx IS DISTINCT FROM f.rx_bytes OR r.n IS DISTINCT FROM f.samples`
+	var bad int
+	if err := pool.QueryRow(context.Background(), q).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Errorf("%d hours where fleet_usage_hourly differs from the sum of router_usage_hourly", bad)
 	}
 }

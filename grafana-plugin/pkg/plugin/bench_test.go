@@ -45,6 +45,8 @@ var benchFleetSQL = []string{
 	`INSERT INTO usage_daily (router_id, bucket, tx_bytes, rx_bytes, samples)
 	 SELECT router_id, date_bin('1 day', bucket, '2000-01-01'), sum(tx_bytes), sum(rx_bytes), sum(samples)
 	 FROM usage_hourly GROUP BY 1, 2`,
+	`INSERT INTO fleet_usage_hourly_parts (bucket, shard, tx_bytes, rx_bytes, samples)
+	 SELECT bucket, 0, sum(tx_bytes), sum(rx_bytes), sum(samples) FROM usage_hourly GROUP BY 1`,
 	`ANALYZE`,
 }
 
@@ -113,7 +115,7 @@ func benchFleet(b *testing.B, dsn string) *pgxpool.Pool {
 	t0 := time.Now()
 	end := benchStart.Add(benchDays * 24 * time.Hour)
 	every := fmt.Sprintf("%d seconds", int(sampleEvery.Seconds()))
-	args := [][]any{{benchStart, end, benchRouters}, {benchStart, end, every}, nil, nil, nil}
+	args := [][]any{{benchStart, end, benchRouters}, {benchStart, end, every}, nil, nil, nil, nil}
 	for i, sql := range benchFleetSQL {
 		if _, err := pool.Exec(ctx, sql, args[i]...); err != nil {
 			b.Fatalf("fill step %d: %v", i+1, err)

@@ -13,8 +13,8 @@ import (
 )
 
 // MinSchemaVersion is the schema the plugin needs: 0004 adds the views
-// and functions it reads.
-const MinSchemaVersion = 4
+// and functions it reads, 0006 the fleet rollup behind fleet_usage_hourly.
+const MinSchemaVersion = 6
 
 // healthTimeout bounds the whole health check.
 const healthTimeout = 15 * time.Second

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -65,7 +66,7 @@ func TestDatasource_CheckHealth(t *testing.T) {
 			backend.HealthStatusError, "cannot connect to " + closedAddr + " as " + member +
 				": connection refused — is PostgreSQL running and listening on that address?"},
 		{"not migrated", instanceSettings(t, unmigrated, member, memberPW, nil), backend.HealthStatusError,
-			"has no routerlogger_schema_info(): its schema is older than version 4"},
+			"has no routerlogger_schema_info(): its schema is older than version " + strconv.Itoa(plugin.MinSchemaVersion)},
 		{"bad settings", backend.DataSourceInstanceSettings{JSONData: []byte(`{"sslmode": "sometimes"}`)},
 			backend.HealthStatusError, `datasource settings: sslmode "sometimes": want one of disable`},
 	}

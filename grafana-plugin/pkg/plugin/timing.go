@@ -58,7 +58,7 @@ func checkRange(tr backend.TimeRange) error {
 // width.
 type rollup struct {
 	routerView string // per router: serial, name, bucket, tx_bytes, rx_bytes, total_bytes
-	fleetView  string // fleet: bucket, tx_bytes, rx_bytes, total_bytes, routers
+	fleetView  string // fleet: bucket, tx_bytes, rx_bytes, total_bytes
 	unit       time.Duration
 }
 
