@@ -50,6 +50,7 @@ type serveConfig struct {
 	maxFuture    *time.Duration
 	maxAge       *time.Duration
 	tokenTTL     *time.Duration
+	mqtt         *mqttConfig // MQTT intake settings (mqtt.go)
 }
 
 func registerServe(f *flags) *serveConfig {
@@ -78,6 +79,7 @@ func registerServe(f *flags) *serveConfig {
 		maxFuture:    c.Duration("max-future", envs("MAX_FUTURE"), 10*time.Minute, time.Second, 24*time.Hour, "how far in the future a timestamp may lie"),
 		maxAge:       c.Duration("max-age", envs("MAX_AGE"), 0, 0, 100*365*24*time.Hour, "reject readings older than this (0: no bound)"),
 		tokenTTL:     c.Duration("token-cache", envs("TOKEN_CACHE"), 30*time.Second, 0, time.Hour, "how long token checks are cached"),
+		mqtt:         registerMQTT(f), // mqtt.go
 	}
 }
 
@@ -102,6 +104,7 @@ type server struct {
 	log    *slog.Logger
 	pool   *pgxpool.Pool
 	writer *writer.Writer
+	mqtt   *mqttIntake // nil when MQTT is off (mqtt.go)
 	http   *httpserver.Server
 	ln     net.Listener
 	done   chan error
@@ -147,6 +150,14 @@ func startServer(ctx context.Context, cfg *serveConfig, log *slog.Logger, reg *p
 		MaxBody: *cfg.maxBody, RetryAfter: *cfg.retryAfter, Log: log,
 	}
 
+	// MQTT intake (mqtt.go): after the writer, before the listener.
+	mq, err := startMQTT(ctx, cfg.mqtt, w, pool, parser, log, reg)
+	if err != nil {
+		_ = w.Close(ctx)
+		pool.Close()
+		return nil, err
+	}
+
 	r := chi.NewRouter()
 	r.Use(httpserver.NewMetrics(reg).Middleware(log))
 	api.Routes(r)
@@ -159,28 +170,31 @@ func startServer(ctx context.Context, cfg *serveConfig, log *slog.Logger, reg *p
 	}, log)
 	ln, err := hs.Listen()
 	if err != nil {
+		_ = mq.stop(ctx)
 		_ = w.Close(ctx)
 		pool.Close()
 		return nil, err
 	}
 
-	s := &server{cfg: cfg, log: log, pool: pool, writer: w, http: hs, ln: ln,
+	s := &server{cfg: cfg, log: log, pool: pool, writer: w, mqtt: mq, http: hs, ln: ln,
 		done: make(chan error, 1), Addr: ln.Addr().String()}
 	go func() { s.done <- s.serve(ctx) }()
 	return s, nil
 }
 
-// serve runs until ctx ends, then shuts down in order: stop intake, drain
-// the writer, close the pool.
+// serve runs until ctx ends, then shuts down in order: stop intake (MQTT
+// and HTTP at once), drain the writer, close the pool.
 func (s *server) serve(ctx context.Context) error {
+	mqttDone := s.mqtt.stopWhenDone(ctx, *s.cfg.shutdown) // mqtt.go
 	httpErr := s.http.Serve(ctx, s.ln)
+	mqttErr := <-mqttDone
 
 	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), *s.cfg.shutdown)
 	defer cancel()
 	werr := s.writer.Close(drain)
 	s.pool.Close()
 	s.log.Info("server stopped")
-	return errors.Join(httpErr, werr)
+	return errors.Join(httpErr, mqttErr, werr)
 }
 
 // wait blocks until the server has stopped.

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +25,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/routerlogger/routerlogger/ingest/httpapi"
 	"github.com/routerlogger/routerlogger/ingest/reading"
@@ -32,6 +34,17 @@ import (
 	"github.com/routerlogger/routerlogger/internal/db"
 )
 
+// Scenario names, in the order [Run] measures them.
+const (
+	ScenarioCopy       = "copy"
+	ScenarioHTTPBatch  = "http_batch"
+	ScenarioHTTPSingle = "http_single"
+	ScenarioMQTT       = "mqtt"
+)
+
+// AllScenarios are the scenarios [Run] measures by default.
+var AllScenarios = []string{ScenarioCopy, ScenarioHTTPBatch, ScenarioHTTPSingle, ScenarioMQTT}
+
 // Options size a bench run.
 type Options struct {
 	// DSN is a server connection with the right to create databases.
@@ -39,8 +52,31 @@ type Options struct {
 	Routers   int // default 500
 	PerRouter int // readings per router, default 100
 	Batch     int // readings per HTTP request and per copy chunk, default 1000
-	Clients   int // concurrent HTTP clients, default 4
-	Log       *slog.Logger
+	Clients   int // concurrent HTTP clients of http_batch, default 4
+	// SingleClients is the number of concurrent clients of http_single,
+	// each posting one reading per request (default 200).
+	SingleClients int
+	// Publishers is the number of MQTT publishers of mqtt (default 4).
+	Publishers int
+	// MQTTURL is the broker of the mqtt scenario; empty starts a private
+	// Mosquitto configured from MosquittoConf.
+	MQTTURL string
+	// MosquittoConf is the base configuration of the private broker, the
+	// text of deploy/mosquitto.conf.
+	MosquittoConf string
+	// MosquittoBin is the broker binary; empty means the default.
+	MosquittoBin string
+	// MQTTBatch and MQTTInFlight tune the consumer (defaults: the
+	// consumer's, [mqtt.DefaultBatch] and [mqtt.DefaultInFlight]).
+	MQTTBatch    int
+	MQTTInFlight int
+	// Scenarios selects what to measure (default [AllScenarios]); the
+	// ratio to copy is 0 when copy is not among them.
+	Scenarios []string
+	// Writer tunes the writer of every front-door scenario: only MaxBatch,
+	// Linger and Workers are read (defaults 5000, 0, 2).
+	Writer writer.Config
+	Log    *slog.Logger
 }
 
 // Scenario is the figure of one way of ingesting the same readings.
@@ -52,11 +88,20 @@ type Scenario struct {
 	P50ms       float64 `json:"p50_ms"`
 	P99ms       float64 `json:"p99_ms"`
 	RatioToCopy float64 `json:"ratio_to_copy"`
+	// Commits, MeanBatch and MeanCommitMs describe the writer's
+	// transactions (group commit); zero for copy.
+	Commits      int     `json:"commits,omitempty"`
+	MeanBatch    float64 `json:"mean_batch,omitempty"`
+	MeanCommitMs float64 `json:"mean_commit_ms,omitempty"`
 }
 
 // Report is the result of [Run].
 type Report struct {
 	Scenarios []Scenario `json:"scenarios"`
+	// PeakRSSMB is the bench process's peak resident set (getrusage
+	// maxrss) at the end of the run, in MiB: the server side and the load
+	// generators together.
+	PeakRSSMB float64 `json:"peak_rss_mb"`
 }
 
 func (o *Options) defaults() {
@@ -72,32 +117,85 @@ func (o *Options) defaults() {
 	if o.Clients <= 0 {
 		o.Clients = 4
 	}
+	if o.SingleClients <= 0 {
+		o.SingleClients = 200
+	}
+	if o.Publishers <= 0 {
+		o.Publishers = 4
+	}
+	if len(o.Scenarios) == 0 {
+		o.Scenarios = AllScenarios
+	}
+	if o.Writer.MaxBatch <= 0 {
+		o.Writer.MaxBatch = 5000
+	}
+	if o.Writer.Workers <= 0 {
+		o.Writer.Workers = 2
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 }
 
-// Run measures the copy ceiling and batched HTTP ingest.
+// scenarioFunc measures one scenario on a fresh database.
+type scenarioFunc func(ctx context.Context, pool *pgxpool.Pool, rs []reading.Reading,
+	opt Options) (Scenario, error)
+
+var scenarios = map[string]scenarioFunc{
+	ScenarioCopy: func(ctx context.Context, pool *pgxpool.Pool, rs []reading.Reading,
+		opt Options) (Scenario, error) {
+		return copyScenario(ctx, pool, rs, opt.Batch)
+	},
+	ScenarioHTTPBatch:  httpScenario,
+	ScenarioHTTPSingle: httpSingleScenario,
+	ScenarioMQTT:       mqttScenario,
+}
+
+// Run measures the selected scenarios, each on its own scratch database,
+// in the order of [AllScenarios].
 func Run(ctx context.Context, opt Options) (Report, error) {
 	opt.defaults()
+	for _, name := range opt.Scenarios {
+		if scenarios[name] == nil {
+			return Report{}, fmt.Errorf("bench: unknown scenario %q (known: %v)", name, AllScenarios)
+		}
+	}
 	rs := Readings(opt.Routers, opt.PerRouter, time.Now().Add(-24*time.Hour))
 
-	copyFig, err := withScratch(ctx, opt.DSN, func(pool *pgxpool.Pool) (Scenario, error) {
-		return copyScenario(ctx, pool, rs, opt.Batch)
-	})
-	if err != nil {
-		return Report{}, fmt.Errorf("bench copy: %w", err)
-	}
-	httpFig, err := withScratch(ctx, opt.DSN, func(pool *pgxpool.Pool) (Scenario, error) {
-		return httpScenario(ctx, pool, rs, opt)
-	})
-	if err != nil {
-		return Report{}, fmt.Errorf("bench http_batch: %w", err)
+	var rep Report
+	for _, name := range AllScenarios {
+		if !slices.Contains(opt.Scenarios, name) {
+			continue
+		}
+		opt.Log.Info("bench scenario", "name", name, "readings", len(rs))
+		fig, err := withScratch(ctx, opt.DSN, func(pool *pgxpool.Pool) (Scenario, error) {
+			return scenarios[name](ctx, pool, rs, opt)
+		})
+		if err != nil {
+			return Report{}, fmt.Errorf("bench %s: %w", name, err)
+		}
+		rep.Scenarios = append(rep.Scenarios, fig)
 	}
 
-	httpFig.RatioToCopy = httpFig.SamplesPerS / copyFig.SamplesPerS
-	copyFig.RatioToCopy = 1
-	return Report{Scenarios: []Scenario{copyFig, httpFig}}, nil
+	rep.ratios()
+	rep.PeakRSSMB = peakRSSMB()
+	return rep, nil
+}
+
+// ratios fills each scenario's ratio to copy, when copy was measured.
+func (r *Report) ratios() {
+	var ceiling float64
+	for _, s := range r.Scenarios {
+		if s.Name == ScenarioCopy {
+			ceiling = s.SamplesPerS
+		}
+	}
+	if ceiling == 0 {
+		return
+	}
+	for i := range r.Scenarios {
+		r.Scenarios[i].RatioToCopy = r.Scenarios[i].SamplesPerS / ceiling
+	}
 }
 
 // Readings returns perRouter readings of each of n routers, one a minute,
@@ -186,7 +284,7 @@ func copyScenario(ctx context.Context, pool *pgxpool.Pool, rs []reading.Reading,
 		}
 		lat = append(lat, time.Since(t0))
 	}
-	return figure("copy", len(rows), time.Since(start), lat), nil
+	return figure(ScenarioCopy, len(rows), time.Since(start), lat), nil
 }
 
 func register(ctx context.Context, pool *pgxpool.Pool, rs []reading.Reading) (map[string]int64, error) {
@@ -209,34 +307,25 @@ func register(ctx context.Context, pool *pgxpool.Pool, rs []reading.Reading) (ma
 
 // httpScenario runs the writer and the HTTP API on a loopback listener and
 // posts the readings as NDJSON batches from several clients.
-func httpScenario(ctx context.Context, pool *pgxpool.Pool, rs []reading.Reading, opt Options) (Scenario, error) {
-	w := writer.New(pool, writer.Config{Mode: db.ModePlain, Workers: 2, MaxBatch: 5000})
-	if err := w.Start(ctx); err != nil {
-		return Scenario{}, err
-	}
-	defer w.Close(context.WithoutCancel(ctx))
-
-	store := tokens.NewStore(pool, nil, time.Minute)
-	tok, err := store.CreateFleet(ctx, "bench")
+func httpScenario(ctx context.Context, pool *pgxpool.Pool, rs []reading.Reading,
+	opt Options) (Scenario, error) {
+	stats := newWriterStats()
+	srv, tok, stop, err := startHTTP(ctx, pool, opt, stats.reg)
 	if err != nil {
 		return Scenario{}, err
 	}
-	api := &httpapi.Handler{Writer: w, Tokens: store, Parser: &reading.Parser{}, MaxBody: 64 << 20}
-	r := chi.NewRouter()
-	api.Routes(r)
-	srv := httptest.NewServer(r)
-	defer srv.Close()
+	defer stop()
 
 	// Each client is a gateway for its own share of the fleet and posts
 	// that share in time order, as routers and collectors do.
-	shares := make([][]reading.Reading, opt.Clients)
+	shares := make([][]int, opt.Clients)
 	for i := range rs {
 		k := int(hash(rs[i].DeviceID) % uint32(opt.Clients))
-		shares[k] = append(shares[k], rs[i])
+		shares[k] = append(shares[k], i)
 	}
 	bodies := make([][][]byte, opt.Clients)
 	for k := range shares {
-		b, err := ndjsonBodies(shares[k], opt.Batch)
+		b, err := ndjsonBodies(rs, shares[k], opt.Batch)
 		if err != nil {
 			return Scenario{}, err
 		}
@@ -257,7 +346,7 @@ func httpScenario(ctx context.Context, pool *pgxpool.Pool, rs []reading.Reading,
 			defer wg.Done()
 			for _, body := range bodies[k] {
 				t0 := time.Now()
-				err := post(ctx, client, srv.URL, tok, body)
+				err := post(ctx, client, srv.URL, tok, "application/x-ndjson", body)
 				mu.Lock()
 				lat = append(lat, time.Since(t0))
 				if err != nil {
@@ -273,14 +362,55 @@ func httpScenario(ctx context.Context, pool *pgxpool.Pool, rs []reading.Reading,
 		return Scenario{}, errors.Join(errs...)
 	}
 
-	var stored int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM samples").Scan(&stored); err != nil {
+	if err := checkStored(ctx, pool, len(rs)); err != nil {
 		return Scenario{}, err
 	}
-	if stored != len(rs) {
-		return Scenario{}, fmt.Errorf("%d samples stored, want %d", stored, len(rs))
+	return stats.fill(figure(ScenarioHTTPBatch, len(rs), elapsed, lat)), nil
+}
+
+// startWriter starts a writer with the bench's tuning, its metrics in
+// reg; stop closes it.
+func startWriter(ctx context.Context, pool *pgxpool.Pool, opt Options,
+	reg prometheus.Registerer) (*writer.Writer, func(), error) {
+	w := writer.New(pool, writer.Config{Mode: db.ModePlain, Workers: opt.Writer.Workers,
+		MaxBatch: opt.Writer.MaxBatch, Linger: opt.Writer.Linger, QueueSize: 4096, Registerer: reg})
+	if err := w.Start(ctx); err != nil {
+		return nil, nil, err
 	}
-	return figure("http_batch", len(rs), elapsed, lat), nil
+	return w, func() { _ = w.Close(context.WithoutCancel(ctx)) }, nil
+}
+
+// startHTTP runs the writer and the HTTP API on a loopback listener and
+// returns the server, a fleet token and a function that stops both.
+func startHTTP(ctx context.Context, pool *pgxpool.Pool, opt Options,
+	reg prometheus.Registerer) (*httptest.Server, string, func(), error) {
+	w, stopWriter, err := startWriter(ctx, pool, opt, reg)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	store := tokens.NewStore(pool, nil, time.Minute)
+	tok, err := store.CreateFleet(ctx, "bench")
+	if err != nil {
+		stopWriter()
+		return nil, "", nil, err
+	}
+	api := &httpapi.Handler{Writer: w, Tokens: store, Parser: &reading.Parser{}, MaxBody: 64 << 20}
+	r := chi.NewRouter()
+	api.Routes(r)
+	srv := httptest.NewServer(r)
+	return srv, tok, func() { srv.Close(); stopWriter() }, nil
+}
+
+// checkStored checks that the samples table holds n rows.
+func checkStored(ctx context.Context, pool *pgxpool.Pool, n int) error {
+	var stored int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM samples").Scan(&stored); err != nil {
+		return err
+	}
+	if stored != n {
+		return fmt.Errorf("%d samples stored, want %d", stored, n)
+	}
+	return nil
 }
 
 func hash(s string) uint32 {
@@ -289,34 +419,36 @@ func hash(s string) uint32 {
 	return h.Sum32()
 }
 
-func post(ctx context.Context, c *http.Client, url, tok string, body []byte) error {
+func post(ctx context.Context, c *http.Client, url, tok, contentType string, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/api/v1/telemetry", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set("Content-Type", contentType)
 	resp, err := c.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body) // so the connection is reused
 	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("post answered %s", resp.Status)
 	}
 	return nil
 }
 
-// ndjsonBodies encodes rs in the reading schema, batch readings a body.
-func ndjsonBodies(rs []reading.Reading, batch int) ([][]byte, error) {
+// ndjsonBodies encodes the readings rs[idx...] in the reading schema,
+// batch readings a body.
+func ndjsonBodies(rs []reading.Reading, idx []int, batch int) ([][]byte, error) {
 	var out [][]byte
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	for i := range rs {
+	for n, i := range idx {
 		if err := enc.Encode(wire(&rs[i])); err != nil {
 			return nil, err
 		}
-		if (i+1)%batch == 0 || i == len(rs)-1 {
+		if (n+1)%batch == 0 || n == len(idx)-1 {
 			out = append(out, bytes.Clone(buf.Bytes()))
 			buf.Reset()
 		}

@@ -69,7 +69,9 @@ func (t *txn) sortedStates() []*routerState {
 }
 
 // writeStatus updates router_status for every router whose latest reading
-// or usage state changed, in one statement.
+// or usage state changed, in one statement. A newer reading that lacks a
+// value (a poll answer without counters, a modem without a cell) keeps the
+// last known one: router_status is the router's latest known state.
 func (t *txn) writeStatus(ctx context.Context) error {
 	var (
 		ids                                  []int64
@@ -118,21 +120,21 @@ func (t *txn) writeStatus(ctx context.Context) error {
 			time = CASE WHEN u.newer THEN u.time ELSE s.time END,
 			received_at = CASE WHEN u.newer THEN u.received_at ELSE s.received_at END,
 			source = CASE WHEN u.newer THEN u.source ELSE s.source END,
-			tx_counter = CASE WHEN u.newer THEN u.tx_counter ELSE s.tx_counter END,
-			rx_counter = CASE WHEN u.newer THEN u.rx_counter ELSE s.rx_counter END,
-			uptime_s = CASE WHEN u.newer THEN u.uptime_s ELSE s.uptime_s END,
-			rsrp = CASE WHEN u.newer THEN u.rsrp ELSE s.rsrp END,
-			rsrq = CASE WHEN u.newer THEN u.rsrq ELSE s.rsrq END,
-			sinr = CASE WHEN u.newer THEN u.sinr ELSE s.sinr END,
-			rssi = CASE WHEN u.newer THEN u.rssi ELSE s.rssi END,
-			mcc = CASE WHEN u.newer THEN u.mcc ELSE s.mcc END,
-			mnc = CASE WHEN u.newer THEN u.mnc ELSE s.mnc END,
-			lac = CASE WHEN u.newer THEN u.lac ELSE s.lac END,
-			tac = CASE WHEN u.newer THEN u.tac ELSE s.tac END,
-			cell_id = CASE WHEN u.newer THEN u.cell_id ELSE s.cell_id END,
-			operator = CASE WHEN u.newer THEN u.operator ELSE s.operator END,
-			network_type = CASE WHEN u.newer THEN u.network_type ELSE s.network_type END,
-			wan_ip = CASE WHEN u.newer THEN u.wan_ip ELSE s.wan_ip END,
+			tx_counter = CASE WHEN u.newer THEN coalesce(u.tx_counter, s.tx_counter) ELSE s.tx_counter END,
+			rx_counter = CASE WHEN u.newer THEN coalesce(u.rx_counter, s.rx_counter) ELSE s.rx_counter END,
+			uptime_s = CASE WHEN u.newer THEN coalesce(u.uptime_s, s.uptime_s) ELSE s.uptime_s END,
+			rsrp = CASE WHEN u.newer THEN coalesce(u.rsrp, s.rsrp) ELSE s.rsrp END,
+			rsrq = CASE WHEN u.newer THEN coalesce(u.rsrq, s.rsrq) ELSE s.rsrq END,
+			sinr = CASE WHEN u.newer THEN coalesce(u.sinr, s.sinr) ELSE s.sinr END,
+			rssi = CASE WHEN u.newer THEN coalesce(u.rssi, s.rssi) ELSE s.rssi END,
+			mcc = CASE WHEN u.newer THEN coalesce(u.mcc, s.mcc) ELSE s.mcc END,
+			mnc = CASE WHEN u.newer THEN coalesce(u.mnc, s.mnc) ELSE s.mnc END,
+			lac = CASE WHEN u.newer THEN coalesce(u.lac, s.lac) ELSE s.lac END,
+			tac = CASE WHEN u.newer THEN coalesce(u.tac, s.tac) ELSE s.tac END,
+			cell_id = CASE WHEN u.newer THEN coalesce(u.cell_id, s.cell_id) ELSE s.cell_id END,
+			operator = CASE WHEN u.newer THEN coalesce(u.operator, s.operator) ELSE s.operator END,
+			network_type = CASE WHEN u.newer THEN coalesce(u.network_type, s.network_type) ELSE s.network_type END,
+			wan_ip = CASE WHEN u.newer THEN coalesce(u.wan_ip, s.wan_ip) ELSE s.wan_ip END,
 			flags = CASE WHEN u.newer THEN u.flags ELSE s.flags END,
 			tx_base = u.tx_base, tx_pending = u.tx_pending, tx_pending_at = u.tx_pending_at,
 			rx_base = u.rx_base, rx_pending = u.rx_pending, rx_pending_at = u.rx_pending_at

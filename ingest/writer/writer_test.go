@@ -251,3 +251,31 @@ func checkFleetHourly(t testing.TB, pool *pgxpool.Pool) {
 		t.Errorf("%d hours where fleet_usage_hourly differs from the sum of router_usage_hourly", bad)
 	}
 }
+
+// TestWriter_StatusKeepsKnownValues posts a reading without counters or
+// signal after a full one: router_latest keeps the last known values.
+func TestWriter_StatusKeepsKnownValues(t *testing.T) {
+	pool := openDB(t)
+	w := startWriter(t, pool, writer.Config{})
+	rs := fixtureReadings(t)
+	full := rs[0]
+	rsrp := -91.0
+	full.RSRP = &rsrp
+	bare := reading.Reading{DeviceID: full.DeviceID, Time: full.Time.Add(time.Minute), Operator: "EE"}
+	write(t, w, full)
+	write(t, w, bare)
+
+	var tx *int64
+	var gotRSRP *float64
+	var op string
+	var seen time.Time
+	err := pool.QueryRow(context.Background(),
+		"SELECT tx_counter, rsrp, operator, last_seen FROM router_latest WHERE serial = $1", full.DeviceID).
+		Scan(&tx, &gotRSRP, &op, &seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx == nil || *tx != *full.TxBytes || gotRSRP == nil || *gotRSRP != rsrp || op != "EE" || !seen.Equal(bare.Time) {
+		t.Errorf("router_latest tx %v rsrp %v operator %q last_seen %s", show(tx), gotRSRP, op, seen)
+	}
+}
