@@ -45,17 +45,33 @@ func (t *txn) noteInventory(st *routerState, r *reading.Reading) {
 	}
 }
 
-// finish writes everything the readings changed besides the samples.
+// finish writes everything the readings changed besides the samples. The
+// rejects are copied; the other statements go to the server as one
+// pipelined batch, so a small transaction pays one round trip for them
+// instead of one each.
 func (t *txn) finish(ctx context.Context) error {
-	steps := []func(context.Context) error{
-		t.writeStatus, t.writeInventory, t.writeRollups, t.writeRejects, t.writeFleet, t.writeStats,
+	if err := t.writeRejects(ctx); err != nil {
+		return err
 	}
-	for _, f := range steps {
-		if err := f(ctx); err != nil {
-			return err
-		}
+
+	t.batch = &pgx.Batch{}
+	t.queueStatus()
+	t.queueInventory()
+	t.queueRollups()
+	t.queueFleet()
+	t.queueStats()
+	if t.batch.Len() == 0 {
+		return nil
+	}
+	if err := t.tx.SendBatch(ctx, t.batch).Close(); err != nil {
+		return fmt.Errorf("update status, inventory, rollups and counters: %w", err)
 	}
 	return nil
+}
+
+// exec queues one statement of [txn.finish]'s batch.
+func (t *txn) exec(sql string, args ...any) {
+	t.batch.Queue(sql, args...)
 }
 
 // sortedStates returns the touched router states in id order.
@@ -68,11 +84,11 @@ func (t *txn) sortedStates() []*routerState {
 	return out
 }
 
-// writeStatus updates router_status for every router whose latest reading
+// queueStatus updates router_status for every router whose latest reading
 // or usage state changed, in one statement. A newer reading that lacks a
 // value (a poll answer without counters, a modem without a cell) keeps the
 // last known one: router_status is the router's latest known state.
-func (t *txn) writeStatus(ctx context.Context) error {
+func (t *txn) queueStatus() {
 	var (
 		ids                                  []int64
 		times, received                      []*time.Time
@@ -113,7 +129,7 @@ func (t *txn) writeStatus(ctx context.Context) error {
 		flags = append(flags, int32(row.flags))
 	}
 	if len(ids) == 0 {
-		return nil
+		return
 	}
 
 	const q = `UPDATE router_status s SET
@@ -147,18 +163,14 @@ func (t *txn) writeStatus(ctx context.Context) error {
 				rsrp, rsrq, sinr, rssi, mcc, mnc, lac, tac, cell_id, operator, network_type,
 				wan_ip, flags, tx_base, tx_pending, tx_pending_at, rx_base, rx_pending, rx_pending_at)
 		WHERE s.router_id = u.router_id`
-	_, err := t.tx.Exec(ctx, q, ids, full, times, received, sources, tx, rx, uptime,
+	t.exec(q, ids, full, times, received, sources, tx, rx, uptime,
 		rsrp, rsrq, sinr, rssi, mcc, mnc, lac, tac, cell, operator, network, wan, flags,
 		txb, txp, txa, rxb, rxp, rxa)
-	if err != nil {
-		return fmt.Errorf("update router status: %w", err)
-	}
-	return nil
 }
 
-// writeInventory stores the inventory of routers whose readings said
+// queueInventory stores the inventory of routers whose readings said
 // something new, and widens first and last seen (to the minute).
-func (t *txn) writeInventory(ctx context.Context) error {
+func (t *txn) queueInventory() {
 	var ids []int64
 	var name, model, fw, imei, iccid, mac, wlan []*string
 	var bits []int16
@@ -179,7 +191,7 @@ func (t *txn) writeInventory(ctx context.Context) error {
 		first, last = append(first, i.first), append(last, i.last)
 	}
 	if len(ids) == 0 {
-		return nil
+		return
 	}
 
 	const q = `UPDATE routers r SET
@@ -194,33 +206,26 @@ func (t *txn) writeInventory(ctx context.Context) error {
 			$7::text[], $8::text[], $9::smallint[], $10::timestamptz[], $11::timestamptz[])
 			AS u (id, name, model, firmware, imei, iccid, mac, wlan, bits, first, last)
 		WHERE r.id = u.id`
-	_, err := t.tx.Exec(ctx, q, ids, name, model, fw, imei, iccid, mac, wlan, bits, first, last)
-	if err != nil {
-		return fmt.Errorf("update router inventory: %w", err)
-	}
-	return nil
+	t.exec(q, ids, name, model, fw, imei, iccid, mac, wlan, bits, first, last)
 }
 
-// writeRollups adds the transaction's usage to the hourly and daily tables
+// queueRollups adds the transaction's usage to the hourly and daily tables
 // on plain PostgreSQL; continuous aggregates need nothing.
-func (t *txn) writeRollups(ctx context.Context) error {
+func (t *txn) queueRollups() {
 	if t.w.cfg.Mode == db.ModeTimescale {
-		return nil
+		return
 	}
 	for _, r := range []struct {
 		table string
 		m     map[rollKey]*rollDelta
 	}{{"usage_hourly", t.hourly}, {"usage_daily", t.daily}} {
-		if err := t.upsertRollup(ctx, r.table, r.m); err != nil {
-			return err
-		}
+		t.upsertRollup(r.table, r.m)
 	}
-	return nil
 }
 
-func (t *txn) upsertRollup(ctx context.Context, table string, m map[rollKey]*rollDelta) error {
+func (t *txn) upsertRollup(table string, m map[rollKey]*rollDelta) {
 	if len(m) == 0 {
-		return nil
+		return
 	}
 	keys := make([]rollKey, 0, len(m))
 	for k := range m {
@@ -244,10 +249,7 @@ func (t *txn) upsertRollup(ctx context.Context, table string, m map[rollKey]*rol
 			tx_bytes = u.tx_bytes + EXCLUDED.tx_bytes,
 			rx_bytes = u.rx_bytes + EXCLUDED.rx_bytes,
 			samples = u.samples + EXCLUDED.samples`, pgx.Identifier{table}.Sanitize())
-	if _, err := t.tx.Exec(ctx, q, ids, buckets, tx, rx, n); err != nil {
-		return fmt.Errorf("update %s: %w", table, err)
-	}
-	return nil
+	t.exec(q, ids, buckets, tx, rx, n)
 }
 
 // writeRejects stores every reject of the group.
@@ -268,12 +270,12 @@ func (t *txn) writeRejects(ctx context.Context) error {
 	return nil
 }
 
-// writeFleet adds the group's usage to its shard of the fleet rollup on
+// queueFleet adds the group's usage to its shard of the fleet rollup on
 // plain PostgreSQL, near the end like ingest_stats: the shard rows are
 // shared by every transaction of this worker.
-func (t *txn) writeFleet(ctx context.Context) error {
+func (t *txn) queueFleet() {
 	if t.w.cfg.Mode == db.ModeTimescale || len(t.fleet) == 0 {
-		return nil
+		return
 	}
 	buckets := make([]time.Time, 0, len(t.fleet))
 	for b := range t.fleet {
@@ -293,20 +295,17 @@ func (t *txn) writeFleet(ctx context.Context) error {
 			tx_bytes = f.tx_bytes + EXCLUDED.tx_bytes,
 			rx_bytes = f.rx_bytes + EXCLUDED.rx_bytes,
 			samples = f.samples + EXCLUDED.samples`
-	if _, err := t.tx.Exec(ctx, q, buckets, t.shard(), tx, rx, n); err != nil {
-		return fmt.Errorf("update fleet rollup: %w", err)
-	}
-	return nil
+	t.exec(q, buckets, t.shard(), tx, rx, n)
 }
 
 // shard tells this worker's rows of the shared counters apart.
 func (t *txn) shard() int { return t.w.cfg.Shard*16 + t.worker }
 
-// writeStats adds the group's counts to ingest_stats, last, so that the
+// queueStats adds the group's counts to ingest_stats, last, so that the
 // shared rows are locked for as short a time as possible.
-func (t *txn) writeStats(ctx context.Context) error {
+func (t *txn) queueStats() {
 	if len(t.stats) == 0 {
-		return nil
+		return
 	}
 	keys := make([]statKey, 0, len(t.stats))
 	for k := range t.stats {
@@ -331,10 +330,7 @@ func (t *txn) writeStats(ctx context.Context) error {
 			accepted = s.accepted + EXCLUDED.accepted,
 			duplicates = s.duplicates + EXCLUDED.duplicates,
 			rejected = s.rejected + EXCLUDED.rejected`
-	if _, err := t.tx.Exec(ctx, q, minutes, t.shard(), sources, acc, dup, rej); err != nil {
-		return fmt.Errorf("update ingest stats: %w", err)
-	}
-	return nil
+	t.exec(q, minutes, t.shard(), sources, acc, dup, rej)
 }
 
 // remember caches what the committed transaction established.

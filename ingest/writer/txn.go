@@ -75,6 +75,7 @@ type txn struct {
 	fleet   map[time.Time]*rollDelta // fleet usage per hour
 	stats   map[statKey]*statCount
 	rejects []rejectRow
+	batch   *pgx.Batch // statements of finish, sent together
 }
 
 type rejectRow struct {
