@@ -3,7 +3,6 @@ package dashboards_test
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,10 +34,12 @@ const defaultInterval = 5 * time.Minute
 // alert_reject_rate a number (the last 15 minutes hold readings), and
 // alert_slow_queries a count, zero when nothing is slow.
 //
-// Then it checks that every field a panel names (in overrides, stat field
-// selections, table sorting and transformations) is a field of the frames
-// its targets answer, so that a renamed column cannot silently empty a
-// panel.
+// Then it checks that every field a panel names (in overrides, data links,
+// stat field selections, table sorting and transformations) matches a field
+// of the frames its targets answer, comparing the display name or the
+// column name as Grafana does for that reference, so that a renamed column
+// or a column name where Grafana wants the display name cannot silently
+// empty a panel.
 func TestQueries_RunOnFixtureDay(t *testing.T) {
 	ds := newFixtureDatasource(t, loadFixtureDay(t))
 	queries := allQueries(t)
@@ -62,25 +63,20 @@ func TestQueries_RunOnFixtureDay(t *testing.T) {
 	}
 }
 
-// checkFieldRefs runs the panel's targets and requires every field name
-// the panel refers to to match a field of their frames.
+// checkFieldRefs runs the panel's targets and requires every field the
+// panel refers to to match a field of their frames the way Grafana matches
+// it: mostly by display name (displayNameFromDS, not the column name).
 func checkFieldRefs(t *testing.T, ds *plugin.Datasource, d *dashboard, p panel) {
 	t.Helper()
 
-	var names []string
+	var frames data.Frames
 	for _, tg := range p.Targets {
 		q := query{where: d.file, kind: "target", model: tg, interval: p.Interval}
-		for _, f := range runQuery(t, ds, q, fixtureRouter).Frames {
-			for _, fl := range f.Fields {
-				names = append(names, fl.Name)
-			}
-		}
+		frames = append(frames, runQuery(t, ds, q, fixtureRouter).Frames...)
 	}
 
-	for _, ref := range fieldRefs(d.rawPanel(p.ID)) {
-		if !slices.ContainsFunc(names, ref.matches) {
-			t.Errorf("%s refers to field %s, which no frame has (fields: %v)", ref.where, ref, names)
-		}
+	for _, problem := range unmatchedRefs(d.rawPanel(p.ID), panelFields(frames)) {
+		t.Error(problem)
 	}
 }
 
