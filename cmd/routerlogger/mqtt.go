@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -45,7 +46,7 @@ const noShareGroup = "none"
 func registerMQTT(f *flags) *mqttConfig {
 	c := f.cfg
 	host, _ := os.Hostname()
-	return &mqttConfig{
+	m := &mqttConfig{
 		url: c.URL("mqtt-url", envs("MQTT_URL"), "",
 			[]string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"},
 			"MQTT broker, such as tcp://127.0.0.1:1883; empty: no MQTT intake"),
@@ -79,6 +80,28 @@ func registerMQTT(f *flags) *mqttConfig {
 		pollSerials: c.String("mqtt-poll-serials", envs("MQTT_POLL_SERIALS"), "",
 			"comma-separated serials to poll (default: every router in the database)"),
 	}
+	f.checks = append(f.checks, func() error { return m.check(f) })
+	return m
+}
+
+// check rejects at start what the broker would only refuse later: a URL
+// without a port, wildcards in the topic prefix, an empty client id.
+func (m *mqttConfig) check(f *flags) error {
+	if *m.url != "" {
+		u, err := url.Parse(*m.url)
+		if err == nil && u.Port() == "" {
+			return f.settingError("mqtt-url", *m.url, "no port: write e.g. tcp://host:1883")
+		}
+	}
+	p := *m.prefix
+	if p == "" || strings.ContainsAny(p, "+#") || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
+		return f.settingError("mqtt-topic-prefix", p,
+			"want a topic level path without the wildcards + and # and without a leading or trailing /")
+	}
+	if strings.TrimSpace(*m.clientID) == "" {
+		return f.settingError("mqtt-client-id", *m.clientID, "empty: give each instance its own stable id")
+	}
+	return nil
 }
 
 // consumerConfig builds the consumer's configuration.

@@ -99,6 +99,8 @@ type flags struct {
 	logFormat *string
 	// args is set by commands that take positional arguments.
 	args bool
+	// checks validate settings against each other after they resolved.
+	checks []func() error
 }
 
 func newFlags(e *env, name, usage string) *flags {
@@ -138,7 +140,25 @@ func (f *flags) parse(args []string) error {
 		f.fs.Usage()
 		return errUsage
 	}
-	return f.cfg.Resolve()
+	if err := f.cfg.Resolve(); err != nil {
+		return err
+	}
+	for _, check := range f.checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settingError is a bad value of a setting that passed its own parser,
+// named the way the user supplied it (flag or environment variable).
+func (f *flags) settingError(name, value, reason string) error {
+	src := f.cfg.Source(name)
+	if src == config.SourceDefault {
+		src = "--" + name
+	}
+	return &config.Error{Name: src, Value: value, Reason: reason}
 }
 
 // logger builds the process logger from the log flags.

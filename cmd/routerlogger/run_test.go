@@ -52,3 +52,23 @@ func TestRun_Help(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_BadMQTTConfig checks the MQTT settings the broker would only
+// refuse later are refused at start, named as the user gave them.
+func TestRun_BadMQTTConfig(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"ROUTERLOGGER_MQTT_URL": "tcp://127.0.0.1"}, `ROUTERLOGGER_MQTT_URL="tcp://127.0.0.1": no port`},
+		{map[string]string{"ROUTERLOGGER_MQTT_URL": "tcp://127.0.0.1:1883", "ROUTERLOGGER_MQTT_TOPIC_PREFIX": "a/+/b"},
+			`ROUTERLOGGER_MQTT_TOPIC_PREFIX="a/+/b": want a topic level path`},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"serve"}, func(k string) string { return tt.env[k] }, &stdout, &stderr)
+		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
+		}
+	}
+}
