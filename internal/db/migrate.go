@@ -254,8 +254,9 @@ func Check(ctx context.Context, q interface {
 	st := SchemaStatus{Latest: migs[len(migs)-1].Version}
 
 	var mode *string
-	const q1 = `SELECT coalesce(max(version), 0), min(mode) FROM schema_migrations`
-	if err := q.QueryRow(ctx, q1).Scan(&st.Current, &mode); err != nil {
+	var applied []int32
+	const q1 = `SELECT coalesce(max(version), 0), min(mode), coalesce(array_agg(version), '{}') FROM schema_migrations`
+	if err := q.QueryRow(ctx, q1).Scan(&st.Current, &mode, &applied); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
 			return st, ErrNotMigrated
@@ -265,8 +266,12 @@ func Check(ctx context.Context, q interface {
 	if mode != nil {
 		st.Mode = Mode(*mode)
 	}
-	if st.Current < st.Latest {
-		return st, ErrNotMigrated
+	// Every embedded migration must be applied, not only the newest: a
+	// migration numbered below one already applied still runs at migrate.
+	for _, m := range migs {
+		if !slices.Contains(applied, int32(m.Version)) {
+			return st, ErrNotMigrated
+		}
 	}
 	return st, nil
 }
