@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -10,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +19,8 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/tokens"
 	"github.com/routerlogger/routerlogger/internal/db"
 	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
-
-var fixtures = filepath.Join("..", "..", "..", "shared", "fixtures")
 
 // TestMain runs the package in New York time, so that any use of the local
 // zone where UTC is meant shows up as a wrong timestamp.
@@ -127,46 +124,18 @@ func (ts *testServer) post(t *testing.T, contentType string, body []byte, hdr ma
 	return pr
 }
 
-func fixtureLines(t *testing.T) [][]byte {
-	t.Helper()
-	f, err := os.Open(filepath.Join(fixtures, "router-telemetry-http.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out [][]byte
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		out = append(out, bytes.Clone(sc.Bytes()))
-	}
-	return out
-}
-
-type expectedDay struct {
-	Routers map[string]struct {
-		Tx int64 `json:"tx_bytes_used"`
-		Rx int64 `json:"rx_bytes_used"`
-	} `json:"routers"`
-}
+func fixtureLines(t *testing.T) [][]byte { return testkit.TelemetryLines(t) }
 
 func checkFixtureTotals(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(fixtures, "router-telemetry-expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want expectedDay
-	if err := json.Unmarshal(raw, &want); err != nil {
-		t.Fatal(err)
-	}
-	for serial, w := range want.Routers {
+	for serial, w := range testkit.ExpectedUsage(t) {
 		var tx, rx int64
 		q := "SELECT coalesce(sum(tx_bytes), 0)::bigint, coalesce(sum(rx_bytes), 0)::bigint FROM router_usage_daily WHERE serial = $1"
 		if err := pool.QueryRow(context.Background(), q, serial).Scan(&tx, &rx); err != nil {
 			t.Fatal(err)
 		}
-		if tx != w.Tx || rx != w.Rx {
-			t.Errorf("%s: tx %d rx %d, want %d %d", serial, tx, rx, w.Tx, w.Rx)
+		if tx != w[0] || rx != w[1] {
+			t.Errorf("%s: tx %d rx %d, want %d %d", serial, tx, rx, w[0], w[1])
 		}
 	}
 }

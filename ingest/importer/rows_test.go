@@ -3,7 +3,6 @@ package importer_test
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/reading"
 	"github.com/routerlogger/routerlogger/ingest/writer"
 	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 // writeFile writes text to name in a temporary folder and returns its path.
@@ -128,28 +128,7 @@ func TestImport_BadRows(t *testing.T) {
 }
 
 // expectedTotals reads the fixture's expected usage per router.
-func expectedTotals(t testing.TB) map[string][2]int64 {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(fixtures, "router-telemetry-expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp struct {
-		Routers map[string]struct {
-			Samples int   `json:"samples_in_file"`
-			Tx      int64 `json:"tx_bytes_used"`
-			Rx      int64 `json:"rx_bytes_used"`
-		} `json:"routers"`
-	}
-	if err := json.Unmarshal(raw, &exp); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][2]int64{}
-	for s, r := range exp.Routers {
-		out[s] = [2]int64{r.Tx, r.Rx}
-	}
-	return out
-}
+func expectedTotals(t testing.TB) map[string][2]int64 { return testkit.ExpectedUsage(t) }
 
 func TestImport_NDJSONFixture(t *testing.T) {
 	pool := openDB(t, pgtest.NewDatabase(t))

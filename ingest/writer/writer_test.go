@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,36 +13,17 @@ import (
 
 	"github.com/routerlogger/routerlogger/ingest/reading"
 	"github.com/routerlogger/routerlogger/ingest/writer"
-	"github.com/routerlogger/routerlogger/internal/db"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 var fixtures = filepath.Join("..", "..", "..", "shared", "fixtures")
 
 // openDB returns a pool on a fresh migrated database.
-func openDB(t testing.TB) *pgxpool.Pool {
-	t.Helper()
-	dsn := pgtest.NewDatabase(t)
-	ctx := context.Background()
-	pool, err := db.Open(ctx, dsn, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := db.Migrate(ctx, pool, slog.Default(), db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
-	return pool
-}
+func openDB(t testing.TB) *pgxpool.Pool { return testkit.MigratedDB(t) }
 
 func startWriter(t testing.TB, pool *pgxpool.Pool, cfg writer.Config) *writer.Writer {
-	t.Helper()
-	w := writer.New(pool, cfg)
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.Close(context.Background()) })
-	return w
+	return writertest.Start(t, pool, cfg)
 }
 
 type fixtureLine struct {
@@ -84,27 +64,7 @@ func fixtureReadings(t testing.TB) []reading.Reading {
 
 type totals map[string][2]int64
 
-func expectedTotals(t testing.TB) totals {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(fixtures, "router-telemetry-expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp struct {
-		Routers map[string]struct {
-			Tx int64 `json:"tx_bytes_used"`
-			Rx int64 `json:"rx_bytes_used"`
-		} `json:"routers"`
-	}
-	if err := json.Unmarshal(raw, &exp); err != nil {
-		t.Fatal(err)
-	}
-	out := totals{}
-	for s, r := range exp.Routers {
-		out[s] = [2]int64{r.Tx, r.Rx}
-	}
-	return out
-}
+func expectedTotals(t testing.TB) totals { return testkit.ExpectedUsage(t) }
 
 // dailyTotals reads usage per router through the analyst view.
 func dailyTotals(t testing.TB, pool *pgxpool.Pool, view string) totals {

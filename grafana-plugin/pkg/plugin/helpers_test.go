@@ -27,6 +27,7 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/writer"
 	"github.com/routerlogger/routerlogger/internal/db"
 	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 // update rewrites the golden files: go test ./grafana-plugin/pkg/plugin -update
@@ -144,23 +145,7 @@ func fixtureReadings(t testing.TB) []reading.Reading {
 // serial.
 func expectedUsage(t testing.TB) map[string][2]int64 {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(fixtures, "router-telemetry-expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp struct {
-		Routers map[string]struct {
-			Tx int64 `json:"tx_bytes_used"`
-			Rx int64 `json:"rx_bytes_used"`
-		} `json:"routers"`
-	}
-	if err := json.Unmarshal(raw, &exp); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][2]int64{}
-	for serial, r := range exp.Routers {
-		out[serial] = [2]int64{r.Tx, r.Rx}
-	}
+	out := testkit.ExpectedUsage(t)
 	if len(out) != 3 {
 		t.Fatalf("expected totals for %d routers, want 3", len(out))
 	}
