@@ -284,12 +284,14 @@ func TestService_Acquire(t *testing.T) {
 	})
 
 	t.Run("renewal keeps the lock past the lease", func(t *testing.T) {
-		lease := 300 * time.Millisecond
+		// Long enough that renewals (every lease/3) keep it on a loaded
+		// two-core CI machine under -race.
+		lease := 1500 * time.Millisecond
 		holder := newService(t, dsn, "long", lease, time.Second)
 		rival := newService(t, dsn, "rival", lease, 50*time.Millisecond)
 		l := acquire(t, holder, "long")
 
-		deadline := time.Now().Add(4 * lease)
+		deadline := time.Now().Add(2 * lease)
 		for time.Now().Before(deadline) {
 			if _, err := rival.Acquire(t.Context(), "long"); !errors.Is(err, locks.ErrTimeout) {
 				t.Fatalf("rival acquire: %v, want ErrTimeout while renewed", err)
