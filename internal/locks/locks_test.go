@@ -267,7 +267,8 @@ func TestService_Acquire(t *testing.T) {
 		start := time.Now()
 		l2 := acquire(t, live, "crash")
 		defer l2.Release(t.Context())
-		if d := time.Since(start); d > lease+500*time.Millisecond {
+		// The bound is loose: a loaded CI machine delays the retries.
+		if d := time.Since(start); d > lease+3*time.Second {
 			t.Fatalf("took over after %s, want within the lease %s", d, lease)
 		}
 		if l2.Token() <= l.Token() {
@@ -323,7 +324,7 @@ func TestService_Release(t *testing.T) {
 	dsn := newDatabase(t)
 
 	t.Run("force release cancels the holder", func(t *testing.T) {
-		lease := 300 * time.Millisecond
+		lease := 1500 * time.Millisecond
 		holder := newService(t, dsn, "victim", lease, time.Second)
 		admin := newService(t, dsn, "admin", lease, time.Second)
 		acquired := make(chan struct{})
