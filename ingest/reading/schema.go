@@ -2,16 +2,14 @@ package reading
 
 import (
 	_ "embed" // schema.json is embedded.
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+
+	"github.com/routerlogger/routerlogger/internal/schema"
 )
 
 // schemaText is the JSON Schema (draft 2020-12) of one reading.
@@ -27,9 +25,6 @@ var SchemaJSON = []byte(schemaText)
 // schemaURL is the schema's $id.
 const schemaURL = "urn:routerlogger:schema:reading"
 
-// printer renders schema error messages.
-var printer = message.NewPrinter(language.English)
-
 // compiledSchema compiles the embedded schema once. A schema that does not
 // compile is a programming error caught by the package tests, so it
 // panics.
@@ -43,19 +38,7 @@ var compiledSchema = sync.OnceValue(func() *jsonschema.Schema {
 
 // compileSchema compiles a schema document.
 func compileSchema(text string) (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
-	if err != nil {
-		return nil, fmt.Errorf("decode schema: %w", err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(schemaURL, doc); err != nil {
-		return nil, fmt.Errorf("add schema: %w", err)
-	}
-	s, err := c.Compile(schemaURL)
-	if err != nil {
-		return nil, fmt.Errorf("compile schema: %w", err)
-	}
-	return s, nil
+	return schema.Compile(schemaURL, text)
 }
 
 // validate checks the object against the schema after removing the values
@@ -70,20 +53,16 @@ func (b *builder) validate() *FieldError {
 	if err == nil {
 		return nil
 	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return fieldError("", "schema validation: %v", err)
-	}
 
-	leaves := schemaLeaves(ve, nil)
-	for _, l := range leaves {
-		if isStrict(l.field) {
-			return fieldError(l.field, "%s", l.reason)
+	violations := schema.Violations(err)
+	for _, v := range violations {
+		if v.Field == "" || isStrict(v.Field) {
+			return fieldError(v.Field, "%s", v.Reason)
 		}
 	}
-	for _, l := range leaves {
-		if !b.nullField(l.field) {
-			return fieldError(l.field, "%s", l.reason)
+	for _, v := range violations {
+		if !b.nullField(v.Field) {
+			return fieldError(v.Field, "%s", v.Reason)
 		}
 	}
 	return nil
@@ -99,32 +78,6 @@ func deletePath(obj map[string]any, field string) {
 	if m, ok := obj[parent].(map[string]any); ok {
 		delete(m, child)
 	}
-}
-
-// schemaLeaf is one innermost schema violation.
-type schemaLeaf struct {
-	field  string
-	reason string
-}
-
-// schemaLeaves flattens a validation error tree into its innermost
-// violations, in the validator's order.
-func schemaLeaves(ve *jsonschema.ValidationError, out []schemaLeaf) []schemaLeaf {
-	if len(ve.Causes) > 0 {
-		for _, c := range ve.Causes {
-			out = schemaLeaves(c, out)
-		}
-		return out
-	}
-
-	path := ve.InstanceLocation
-	if req, ok := ve.ErrorKind.(*kind.Required); ok && len(req.Missing) > 0 {
-		path = append(slices.Clip(path), req.Missing[0])
-	}
-	return append(out, schemaLeaf{
-		field:  strings.Join(path, "."),
-		reason: "schema: " + ve.ErrorKind.LocalizedString(printer),
-	})
 }
 
 // isStrict reports whether a violation of field rejects the reading.

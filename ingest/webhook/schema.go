@@ -2,16 +2,12 @@ package webhook
 
 import (
 	_ "embed" // schema.json is embedded.
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+
+	"github.com/routerlogger/routerlogger/internal/schema"
 )
 
 // schemaText is the JSON Schema (draft 2020-12) of one portal event.
@@ -26,21 +22,14 @@ var SchemaJSON = []byte(schemaText)
 // schemaURL is the schema's $id.
 const schemaURL = "urn:routerlogger:schema:captive-portal-event"
 
-// printer renders schema error messages.
-var printer = message.NewPrinter(language.English)
-
 // compiledSchema compiles the embedded schema once; a schema that does not
 // compile is a programming error caught by the package tests.
 var compiledSchema = sync.OnceValue(func() *jsonschema.Schema {
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(schemaText))
+	s, err := schema.Compile(schemaURL, schemaText)
 	if err != nil {
 		panic(fmt.Sprintf("webhook: embedded schema.json: %v", err))
 	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(schemaURL, doc); err != nil {
-		panic(fmt.Sprintf("webhook: embedded schema.json: %v", err))
-	}
-	return c.MustCompile(schemaURL)
+	return s
 })
 
 // validateSchema checks a decoded event against the schema and returns the
@@ -50,18 +39,6 @@ func validateSchema(obj any) *FieldError {
 	if err == nil {
 		return nil
 	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return &FieldError{Reason: "schema validation: " + err.Error()}
-	}
-	for len(ve.Causes) > 0 {
-		ve = ve.Causes[0]
-	}
-
-	path := ve.InstanceLocation
-	if req, ok := ve.ErrorKind.(*kind.Required); ok && len(req.Missing) > 0 {
-		path = append(slices.Clip(path), req.Missing[0])
-	}
-	return &FieldError{Field: strings.Join(path, "."),
-		Reason: "schema: " + ve.ErrorKind.LocalizedString(printer)}
+	v := schema.Violations(err)[0]
+	return &FieldError{Field: v.Field, Reason: v.Reason}
 }
