@@ -80,7 +80,8 @@ func TestCompose(t *testing.T) {
 		t.Fatal(err)
 	}
 	if u.Hostname() != "timescaledb" || strings.TrimPrefix(u.Path, "/") != tsdb.Environment["POSTGRES_DB"] {
-		t.Errorf("database URL %s does not name service timescaledb and database %q", u.Redacted(), tsdb.Environment["POSTGRES_DB"])
+		t.Errorf("database URL %s does not name service timescaledb and database %q",
+			u.Redacted(), tsdb.Environment["POSTGRES_DB"])
 	}
 	_, port, _ := net.SplitHostPort(*cfg.httpAddr)
 	if !slices.Contains(rl.Ports, port+":"+port) {

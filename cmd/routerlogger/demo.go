@@ -64,7 +64,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		Duration: 24 * time.Hour, Interval: 5 * time.Minute, Batch: 20, Clients: 4, Seed: 1,
 		Prefix: "SIM-" + day.Format("20060102"),
 	}
-	fmt.Fprintf(out, "\nsimulating %d routers for %s (one reading each 5 minutes, with reboots, glitches, late and duplicate deliveries)...\n",
+	fmt.Fprintf(out, "\nsimulating %d routers for %s (one reading each 5 minutes, "+
+		"with reboots, glitches, late and duplicate deliveries)...\n",
 		simCfg.Routers, simCfg.Start.Format("2006-01-02"))
 	rep, err := simulate.Run(ctx, simCfg)
 	printSimReport(out, rep)

@@ -63,23 +63,39 @@ func registerServe(f *flags) *serveConfig {
 			"use TimescaleDB for a new database: auto, on or off"),
 		createDB: c.Bool("create-database", envs("CREATE_DATABASE"), false,
 			"create the database when it does not exist"),
-		httpAddr:     c.Addr("http-addr", envs("HTTP_ADDR"), "127.0.0.1:8080", "HTTP listen address"),
-		readTimeout:  c.Duration("http-read-timeout", envs("HTTP_READ_TIMEOUT"), 30*time.Second, time.Second, time.Hour, "time to read a request"),
-		writeTimeout: c.Duration("http-write-timeout", envs("HTTP_WRITE_TIMEOUT"), 60*time.Second, time.Second, time.Hour, "time to answer a request"),
-		idleTimeout:  c.Duration("http-idle-timeout", envs("HTTP_IDLE_TIMEOUT"), 120*time.Second, time.Second, time.Hour, "keep-alive idle time"),
-		shutdown:     c.Duration("shutdown-timeout", envs("SHUTDOWN_TIMEOUT"), 30*time.Second, 0, 10*time.Minute, "time to finish in-flight work on SIGTERM"),
-		maxBody:      c.Int("http-max-body", envs("HTTP_MAX_BODY"), 8<<20, 1024, 1<<30, "request body limit in bytes, after decompression"),
-		retryAfter:   c.Duration("retry-after", envs("RETRY_AFTER"), 5*time.Second, time.Second, time.Hour, "Retry-After sent with 503"),
-		batch:        c.Int("writer-batch", envs("WRITER_BATCH"), 5000, 1, 100_000, "readings per writer transaction"),
-		linger:       c.Duration("writer-linger", envs("WRITER_LINGER"), 0, 0, time.Second, "time a writer waits to fill a batch"),
-		queue:        c.Int("writer-queue", envs("WRITER_QUEUE"), 1024, 1, 1_000_000, "batches waiting for the writer before 503"),
-		workers:      c.Int("writer-workers", envs("WRITER_WORKERS"), 2, 1, 64, "concurrent writer transactions"),
-		txTimeout:    c.Duration("writer-timeout", envs("WRITER_TIMEOUT"), 30*time.Second, time.Second, 10*time.Minute, "limit of one writer transaction"),
-		gap:          c.Duration("gap", envs("GAP"), 600*time.Second, time.Second, 7*24*time.Hour, "readings further apart are flagged as a gap"),
-		maxFuture:    c.Duration("max-future", envs("MAX_FUTURE"), 10*time.Minute, time.Second, 24*time.Hour, "how far in the future a timestamp may lie"),
-		maxAge:       c.Duration("max-age", envs("MAX_AGE"), 0, 0, 100*365*24*time.Hour, "reject readings older than this (0: no bound)"),
-		tokenTTL:     c.Duration("token-cache", envs("TOKEN_CACHE"), 30*time.Second, 0, time.Hour, "how long token checks are cached"),
-		mqtt:         registerMQTT(f), // mqtt.go
+		httpAddr: c.Addr("http-addr", envs("HTTP_ADDR"), "127.0.0.1:8080",
+			"HTTP listen address"),
+		readTimeout: c.Duration("http-read-timeout", envs("HTTP_READ_TIMEOUT"), 30*time.Second, time.Second, time.Hour,
+			"time to read a request"),
+		writeTimeout: c.Duration("http-write-timeout", envs("HTTP_WRITE_TIMEOUT"), 60*time.Second, time.Second, time.Hour,
+			"time to answer a request"),
+		idleTimeout: c.Duration("http-idle-timeout", envs("HTTP_IDLE_TIMEOUT"), 120*time.Second, time.Second, time.Hour,
+			"keep-alive idle time"),
+		shutdown: c.Duration("shutdown-timeout", envs("SHUTDOWN_TIMEOUT"), 30*time.Second, 0, 10*time.Minute,
+			"time to finish in-flight work on SIGTERM"),
+		maxBody: c.Int("http-max-body", envs("HTTP_MAX_BODY"), 8<<20, 1024, 1<<30,
+			"request body limit in bytes, after decompression"),
+		retryAfter: c.Duration("retry-after", envs("RETRY_AFTER"), 5*time.Second, time.Second, time.Hour,
+			"Retry-After sent with 503"),
+		batch: c.Int("writer-batch", envs("WRITER_BATCH"), 5000, 1, 100_000,
+			"readings per writer transaction"),
+		linger: c.Duration("writer-linger", envs("WRITER_LINGER"), 0, 0, time.Second,
+			"time a writer waits to fill a batch"),
+		queue: c.Int("writer-queue", envs("WRITER_QUEUE"), 1024, 1, 1_000_000,
+			"batches waiting for the writer before 503"),
+		workers: c.Int("writer-workers", envs("WRITER_WORKERS"), 2, 1, 64,
+			"concurrent writer transactions"),
+		txTimeout: c.Duration("writer-timeout", envs("WRITER_TIMEOUT"), 30*time.Second, time.Second, 10*time.Minute,
+			"limit of one writer transaction"),
+		gap: c.Duration("gap", envs("GAP"), 600*time.Second, time.Second, 7*24*time.Hour,
+			"readings further apart are flagged as a gap"),
+		maxFuture: c.Duration("max-future", envs("MAX_FUTURE"), 10*time.Minute, time.Second, 24*time.Hour,
+			"how far in the future a timestamp may lie"),
+		maxAge: c.Duration("max-age", envs("MAX_AGE"), 0, 0, 100*365*24*time.Hour,
+			"reject readings older than this (0: no bound)"),
+		tokenTTL: c.Duration("token-cache", envs("TOKEN_CACHE"), 30*time.Second, 0, time.Hour,
+			"how long token checks are cached"),
+		mqtt: registerMQTT(f), // mqtt.go
 	}
 }
 
@@ -161,7 +177,9 @@ func startServer(ctx context.Context, cfg *serveConfig, log *slog.Logger, reg *p
 	r := chi.NewRouter()
 	r.Use(httpserver.NewMetrics(reg).Middleware(log))
 	api.Routes(r)
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	r.Get("/readyz", readyHandler(pool))
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 

@@ -149,7 +149,8 @@ func (h *Handler) postTelemetry(w http.ResponseWriter, r *http.Request) {
 // refuse records a body refused as a whole and answers status, or 503
 // when even the reject cannot be stored (the sender retries, and the
 // reject is recorded then).
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, cause error, received time.Time, body []byte) {
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, cause error,
+	received time.Time, body []byte) {
 	b := writer.Batch{Source: reading.SourceHTTP, Received: received,
 		Rejects: []writer.Reject{{Reason: cause.Error(), Payload: body}}}
 	if _, err := h.Writer.Write(r.Context(), b); err != nil {

@@ -134,7 +134,8 @@ func (t *txn) recompute(ctx context.Context, st *routerState, late *sampleRow, i
 }
 
 // redo recomputes one stored sample from state and stores what changed.
-func (t *txn) redo(ctx context.Context, st *routerState, job int, s storedSample, state usage.State) (usage.State, error) {
+func (t *txn) redo(ctx context.Context, st *routerState, job int, s storedSample,
+	state usage.State) (usage.State, error) {
 	r := usage.Reading{Time: s.at, Uptime: s.uptime, Tx: s.tx, Rx: s.rx}
 	step := usage.Apply(state, r, t.options(st))
 	flags := step.Flags | s.flags&usage.ArrivalFlags
