@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/routerlogger/routerlogger/internal/db"
+	"github.com/routerlogger/routerlogger/internal/jobs"
 )
 
 func init() {
@@ -30,6 +31,9 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	defer pool.Close()
 	mode, err := db.Migrate(ctx, pool, f.logger(), *timescale)
 	if err != nil {
+		return err
+	}
+	if err := jobs.Migrate(ctx, pool); err != nil {
 		return err
 	}
 	st, err := db.Check(ctx, pool)

@@ -50,7 +50,8 @@ type serveConfig struct {
 	maxFuture    *time.Duration
 	maxAge       *time.Duration
 	tokenTTL     *time.Duration
-	mqtt         *mqttConfig // MQTT intake settings (mqtt.go)
+	mqtt         *mqttConfig    // MQTT intake settings (mqtt.go)
+	webhooks     *webhookConfig // captive-portal webhook and jobs (webhooks.go)
 }
 
 func registerServe(f *flags) *serveConfig {
@@ -95,7 +96,8 @@ func registerServe(f *flags) *serveConfig {
 			"reject readings older than this (0: no bound)"),
 		tokenTTL: c.Duration("token-cache", envs("TOKEN_CACHE"), 30*time.Second, 0, time.Hour,
 			"how long token checks are cached"),
-		mqtt: registerMQTT(f), // mqtt.go
+		mqtt:     registerMQTT(f),     // mqtt.go
+		webhooks: registerWebhooks(f), // webhooks.go
 	}
 }
 
@@ -121,6 +123,7 @@ type server struct {
 	pool   *pgxpool.Pool
 	writer *writer.Writer
 	mqtt   *mqttIntake // nil when MQTT is off (mqtt.go)
+	hooks  *webhookIntake
 	http   *httpserver.Server
 	ln     net.Listener
 	done   chan error
@@ -177,6 +180,13 @@ func startServer(ctx context.Context, cfg *serveConfig, log *slog.Logger, reg *p
 	r := chi.NewRouter()
 	r.Use(httpserver.NewMetrics(reg).Middleware(log))
 	api.Routes(r)
+	hooks, err := startWebhooks(ctx, cfg.webhooks, pool, r, log, reg)
+	if err != nil {
+		_ = mq.stop(ctx)
+		_ = w.Close(ctx)
+		pool.Close()
+		return nil, err
+	}
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -190,18 +200,19 @@ func startServer(ctx context.Context, cfg *serveConfig, log *slog.Logger, reg *p
 	if err != nil {
 		_ = mq.stop(ctx)
 		_ = w.Close(ctx)
+		_ = hooks.stop(ctx)
 		pool.Close()
 		return nil, err
 	}
 
-	s := &server{cfg: cfg, log: log, pool: pool, writer: w, mqtt: mq, http: hs, ln: ln,
+	s := &server{cfg: cfg, log: log, pool: pool, writer: w, mqtt: mq, hooks: hooks, http: hs, ln: ln,
 		done: make(chan error, 1), Addr: ln.Addr().String()}
 	go func() { s.done <- s.serve(ctx) }()
 	return s, nil
 }
 
 // serve runs until ctx ends, then shuts down in order: stop intake (MQTT
-// and HTTP at once), drain the writer, close the pool.
+// and HTTP at once), drain the writer, stop the jobs, close the pool.
 func (s *server) serve(ctx context.Context) error {
 	mqttDone := s.mqtt.stopWhenDone(ctx, *s.cfg.shutdown) // mqtt.go
 	httpErr := s.http.Serve(ctx, s.ln)
@@ -210,9 +221,10 @@ func (s *server) serve(ctx context.Context) error {
 	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), *s.cfg.shutdown)
 	defer cancel()
 	werr := s.writer.Close(drain)
+	jerr := s.hooks.stop(drain)
 	s.pool.Close()
 	s.log.Info("server stopped")
-	return errors.Join(httpErr, mqttErr, werr)
+	return errors.Join(httpErr, mqttErr, werr, jerr)
 }
 
 // wait blocks until the server has stopped.

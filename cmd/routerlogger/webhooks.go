@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+
+	"github.com/routerlogger/routerlogger/ingest/webhook"
+	"github.com/routerlogger/routerlogger/internal/jobs"
+)
+
+// webhookConfig is the captive-portal webhook and job settings of serve.
+type webhookConfig struct {
+	secret   *string
+	maxBody  *int64
+	attempts *int64
+	workers  *int64
+	grace    *time.Duration
+}
+
+// registerWebhooks registers the webhook settings of serve.
+func registerWebhooks(f *flags) *webhookConfig {
+	c := f.cfg
+	return &webhookConfig{
+		secret: c.Secret("portal-secret", envs("PORTAL_SECRET"),
+			"shared secret of the captive-portal webhook signatures; empty: the webhook answers 503"),
+		maxBody: c.Int("portal-max-body", envs("PORTAL_MAX_BODY"), webhook.DefaultMaxBody, 1024, 16<<20,
+			"webhook body limit in bytes"),
+		attempts: c.Int("jobs-max-attempts", envs("JOBS_MAX_ATTEMPTS"), jobs.DefaultMaxAttempts, 1, 100,
+			"attempts of a job before its event goes to the dead-letter queue"),
+		workers: c.Int("jobs-workers", envs("JOBS_WORKERS"), jobs.DefaultMaxWorkers, 1, 1000,
+			"jobs worked at once"),
+		grace: c.Duration("jobs-stop-grace", envs("JOBS_STOP_GRACE"), jobs.DefaultStopGrace, 0, 10*time.Minute,
+			"time running jobs get to finish on shutdown before they are cancelled"),
+	}
+}
+
+// webhookIntake is the running webhook receiver and its job runtime.
+type webhookIntake struct {
+	rt *jobs.Runtime
+}
+
+// startWebhooks migrates River's schema, starts the job runtime with the
+// webhook worker and mounts the receiver on r.
+func startWebhooks(ctx context.Context, c *webhookConfig, pool *pgxpool.Pool, r chi.Router,
+	log *slog.Logger, reg prometheus.Registerer) (*webhookIntake, error) {
+	if err := jobs.Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &webhook.Worker{DB: pool, Log: log})
+	rt, err := jobs.New(pool, jobs.Config{Workers: workers, MaxWorkers: int(*c.workers),
+		MaxAttempts: int(*c.attempts), StopGrace: *c.grace, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	// The runtime outlives ctx: shutdown stops it after the writer drained.
+	if err := rt.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, err
+	}
+
+	h := &webhook.Handler{DB: pool, Jobs: rt.Client(), Secret: []byte(*c.secret),
+		MaxBody: *c.maxBody, MaxAttempts: int(*c.attempts), Log: log}
+	h.Routes(r)
+	reg.MustRegister((&webhook.DLQ{DB: pool, Jobs: rt.Client(), MaxAttempts: int(*c.attempts)}).Collector())
+	return &webhookIntake{rt: rt}, nil
+}
+
+// stop stops the job runtime: no new jobs, running ones get their grace.
+func (wi *webhookIntake) stop(ctx context.Context) error {
+	if wi == nil {
+		return nil
+	}
+	return wi.rt.Stop(ctx)
+}

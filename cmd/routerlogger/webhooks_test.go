@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/routerlogger/routerlogger/ingest/webhook"
+	"github.com/routerlogger/routerlogger/internal/pgtest"
+)
+
+// TestServe_Webhook posts a signed portal event to a running server and
+// waits for its job to derive the guest session.
+func TestServe_Webhook(t *testing.T) {
+	const secret = "test-secret"
+	ts := startTestServer(t, pgtest.NewDatabase(t), map[string]string{"ROUTERLOGGER_PORTAL_SECRET": secret})
+	body := []byte(`{"type":"guest_login","session_id":"s-srv-1","username":"u","mac_address":"02-00-00-AA-00-09",` +
+		`"router_mac":"00-1E-42-A0-01-12","timestamp":"2025-03-14T08:00:06Z"}`)
+
+	post := func(sig string) int {
+		req, _ := http.NewRequest(http.MethodPost, ts.url+webhook.Path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(webhook.SignatureHeader, sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("t=1,v1=00"); code != http.StatusUnauthorized {
+		t.Fatalf("bad signature: %d, want 401", code)
+	}
+	if code := post(webhook.Sign([]byte(secret), time.Now(), body)); code != http.StatusAccepted {
+		t.Fatalf("signed event: %d, want 202", code)
+	}
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var mac string
+		err := ts.pool.QueryRow(context.Background(),
+			"SELECT guest_mac FROM guest_sessions WHERE session_id = 's-srv-1'").Scan(&mac)
+		if err == nil {
+			if mac != "02:00:00:AA:00:09" {
+				t.Fatalf("guest_mac %q", mac)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no guest session after 20 s: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
