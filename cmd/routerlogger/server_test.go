@@ -130,7 +130,8 @@ func checkFixtureTotals(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
 	for serial, w := range testkit.ExpectedUsage(t) {
 		var tx, rx int64
-		q := "SELECT coalesce(sum(tx_bytes), 0)::bigint, coalesce(sum(rx_bytes), 0)::bigint FROM router_usage_daily WHERE serial = $1"
+		const q = `SELECT coalesce(sum(tx_bytes), 0)::bigint, coalesce(sum(rx_bytes), 0)::bigint
+			FROM router_usage_daily WHERE serial = $1`
 		if err := pool.QueryRow(context.Background(), q, serial).Scan(&tx, &rx); err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +224,8 @@ func TestServe_BadInput(t *testing.T) {
 		{"no device_id", "", `{"timestamp":"2025-03-14T10:00:00Z"}`, 400, "device_id"},
 		{"negative counter", "", `{"device_id":"X","counters":{"total_tx_bytes":-1}}`, 400, "counters.total_tx_bytes"},
 		{"fractional counter", "", `{"device_id":"X","counters":{"total_rx_bytes":1.5}}`, 400, "counters.total_rx_bytes"},
-		{"counter above int64", "", `{"device_id":"X","counters":{"total_rx_bytes":9223372036854775808}}`, 400, "counters.total_rx_bytes"},
+		{"counter above int64", "", `{"device_id":"X","counters":{"total_rx_bytes":9223372036854775808}}`,
+			400, "counters.total_rx_bytes"},
 		{"bad timestamp", "", `{"device_id":"X","timestamp":"yesterday"}`, 400, "timestamp"},
 		{"future timestamp", "", `{"device_id":"X","timestamp":"2999-01-01T00:00:00Z"}`, 400, "timestamp"},
 		{"not json", "", `hello`, 400, ""},
@@ -302,7 +304,8 @@ func TestServe_NaiveTimestampIsUTC(t *testing.T) {
 		t.Fatalf("%d %+v", r.status, r.body)
 	}
 	var got time.Time
-	if err := ts.pool.QueryRow(context.Background(), "SELECT last_seen FROM router_latest WHERE serial = 'TZ-1'").Scan(&got); err != nil {
+	const q = "SELECT last_seen FROM router_latest WHERE serial = 'TZ-1'"
+	if err := ts.pool.QueryRow(context.Background(), q).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
 	if want := time.Date(2025, 3, 14, 10, 5, 0, 0, time.UTC); !got.Equal(want) {

@@ -55,7 +55,8 @@ func TestStore(t *testing.T) {
 
 	// No stored hash equals the token itself.
 	var n int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM api_tokens WHERE hash = convert_to($1, 'UTF8')", fleet).Scan(&n); err != nil || n != 0 {
+	const inClear = "SELECT count(*) FROM api_tokens WHERE hash = convert_to($1, 'UTF8')"
+	if err := pool.QueryRow(ctx, inClear, fleet).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("token stored in the clear: %d %v", n, err)
 	}
 

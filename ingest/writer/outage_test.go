@@ -154,7 +154,10 @@ func TestWriter_Rejects(t *testing.T) {
 		t.Fatalf("%d rejects stored, want 4: %q", n, reasons)
 	}
 	var accepted, rejected int
-	_ = pool.QueryRow(context.Background(), "SELECT sum(accepted), sum(rejected) FROM ingest_health").Scan(&accepted, &rejected)
+	const q = "SELECT sum(accepted), sum(rejected) FROM ingest_health"
+	if err := pool.QueryRow(context.Background(), q).Scan(&accepted, &rejected); err != nil {
+		t.Fatal(err)
+	}
 	if accepted != 1 || rejected != 4 {
 		t.Errorf("ingest_health accepted %d rejected %d, want 1 and 4", accepted, rejected)
 	}
