@@ -97,9 +97,11 @@ type Response struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// Routes mounts the webhook and its schema on r.
+// Routes mounts the webhook, its schema and the RADIUS accounting
+// endpoint on r.
 func (h *Handler) Routes(r chi.Router) {
 	r.Post(Path, h.post)
+	r.Post(RadiusPath, h.postRadius)
 	r.Get(SchemaPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/schema+json")
 		_, _ = w.Write(SchemaJSON)
