@@ -21,6 +21,7 @@ type webhookConfig struct {
 	attempts *int64
 	workers  *int64
 	grace    *time.Duration
+	rescue   *time.Duration
 }
 
 // registerWebhooks registers the webhook settings of serve.
@@ -37,6 +38,8 @@ func registerWebhooks(f *flags) *webhookConfig {
 			"jobs worked at once"),
 		grace: c.Duration("jobs-stop-grace", envs("JOBS_STOP_GRACE"), jobs.DefaultStopGrace, 0, 10*time.Minute,
 			"time running jobs get to finish on shutdown before they are cancelled"),
+		rescue: c.Duration("jobs-rescue-after", envs("JOBS_RESCUE_AFTER"), 5*time.Minute, 2*time.Minute,
+			24*time.Hour, "a job running this long is taken for stuck (its process died) and retried"),
 	}
 }
 
@@ -56,7 +59,7 @@ func startWebhooks(ctx context.Context, c *webhookConfig, pool *pgxpool.Pool, r 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &webhook.Worker{DB: pool, Log: log})
 	rt, err := jobs.New(pool, jobs.Config{Workers: workers, MaxWorkers: int(*c.workers),
-		MaxAttempts: int(*c.attempts), StopGrace: *c.grace, Log: log})
+		MaxAttempts: int(*c.attempts), StopGrace: *c.grace, RescueAfter: *c.rescue, Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,11 @@ type Config struct {
 	// notification arrives (River's default, 1 s, when zero; at least
 	// 100 ms).
 	FetchPollInterval time.Duration
+	// RescueAfter is how long a job may stay running before River takes it
+	// for stuck (its process died) and retries it. River's default is an
+	// hour, far too long for a webhook event left running by a crash; zero
+	// keeps River's default. It must exceed River's job timeout (1 minute).
+	RescueAfter time.Duration
 	// Log receives River's logs; nil means slog.Default.
 	Log *slog.Logger
 }
@@ -104,9 +109,10 @@ func New(pool *pgxpool.Pool, cfg Config) (*Runtime, error) {
 		log = slog.Default()
 	}
 	rc := &river.Config{
-		Logger:            log,
-		MaxAttempts:       positive(cfg.MaxAttempts, DefaultMaxAttempts),
-		FetchPollInterval: cfg.FetchPollInterval,
+		Logger:               log,
+		MaxAttempts:          positive(cfg.MaxAttempts, DefaultMaxAttempts),
+		FetchPollInterval:    cfg.FetchPollInterval,
+		RescueStuckJobsAfter: cfg.RescueAfter,
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
