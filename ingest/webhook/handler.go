@@ -115,12 +115,26 @@ type refusal struct {
 	reason string
 }
 
-func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
-	now := h.now()
+// door names one webhook endpoint in its rejects and logs.
+type door struct {
+	source string // rejects.source
+	what   string // what it receives, for log lines
+}
+
+var (
+	portalDoor = door{RejectSource, "portal event"}
+	radiusDoor = door{RadiusRejectSource, "radius accounting record"}
+)
+
+// admit runs the steps every webhook request passes: a configured secret,
+// the body limit, the signature and its window. It answers the request
+// itself and returns ok false when one fails.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, d door,
+	now time.Time) ([]byte, bool) {
 	if len(h.Secret) == 0 {
-		h.logger().Error("captive-portal webhook has no secret; set ROUTERLOGGER_PORTAL_SECRET")
+		h.logger().Error(d.what + " webhook has no secret; set ROUTERLOGGER_PORTAL_SECRET")
 		h.reply(w, http.StatusServiceUnavailable, Response{Error: "webhook secret not configured"})
-		return
+		return nil, false
 	}
 
 	body, ref := h.readBody(r)
@@ -128,19 +142,28 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		ref = h.check(r, body, now)
 	}
 	if ref != nil {
-		h.refuse(w, r, *ref, now, body)
+		h.refuse(w, r, d, *ref, now, body)
+		return nil, false
+	}
+	return body, true
+}
+
+func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
+	now := h.now()
+	body, ok := h.admit(w, r, portalDoor, now)
+	if !ok {
 		return
 	}
 
 	ev, err := Parse(body)
 	if err != nil {
-		h.refuse(w, r, parseRefusal(err), now, body)
+		h.refuse(w, r, portalDoor, parseRefusal(err), now, body)
 		return
 	}
 
 	id, fresh, err := h.store(r.Context(), ev, now)
 	if err != nil {
-		h.unavailable(w, err)
+		h.unavailable(w, portalDoor, err)
 		return
 	}
 	if !fresh {
@@ -238,14 +261,14 @@ func insertEvent(ctx context.Context, tx pgx.Tx, ev Event, now time.Time) (int64
 
 // refuse records a refused delivery in rejects and answers ref, or 503
 // when even the reject cannot be stored.
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, ref refusal, now time.Time,
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d door, ref refusal, now time.Time,
 	body []byte) {
 	const q = `INSERT INTO rejects (received_at, source, router_serial, item_index, field, reason,
 			payload)
 		VALUES ($1, $2, NULL, 0, NULLIF($3, ''), $4, $5)`
-	if _, err := h.DB.Exec(r.Context(), q, now, RejectSource, ref.field, ref.reason,
+	if _, err := h.DB.Exec(r.Context(), q, now, d.source, ref.field, ref.reason,
 		payloadText(body)); err != nil {
-		h.unavailable(w, fmt.Errorf("record reject: %w", err))
+		h.unavailable(w, d, fmt.Errorf("record reject: %w", err))
 		return
 	}
 	h.reply(w, ref.status, Response{Field: ref.field, Error: ref.reason})
@@ -260,9 +283,9 @@ func payloadText(body []byte) string {
 	return strings.ReplaceAll(s, "\x00", "")
 }
 
-// unavailable answers 503: the portal keeps the event and retries.
-func (h *Handler) unavailable(w http.ResponseWriter, err error) {
-	h.logger().Warn("portal event not stored", "error", err)
+// unavailable answers 503: the sender keeps what it sent and retries.
+func (h *Handler) unavailable(w http.ResponseWriter, d door, err error) {
+	h.logger().Warn(d.what+" not stored", "error", err)
 	w.Header().Set("Retry-After", "5")
 	h.reply(w, http.StatusServiceUnavailable, Response{Error: "database unavailable, retry later"})
 }

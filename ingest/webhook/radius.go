@@ -24,31 +24,20 @@ const RadiusRejectSource = "radius"
 // 503, so no job queue is needed.
 func (h *Handler) postRadius(w http.ResponseWriter, r *http.Request) {
 	now := h.now()
-	if len(h.Secret) == 0 {
-		h.logger().Error("radius accounting webhook has no secret; " +
-			"set ROUTERLOGGER_PORTAL_SECRET")
-		h.reply(w, http.StatusServiceUnavailable, Response{Error: "webhook secret not configured"})
-		return
-	}
-
-	body, ref := h.readBody(r)
-	if ref == nil {
-		ref = h.check(r, body, now)
-	}
-	if ref != nil {
-		h.refuseRadius(w, r, *ref, now, body)
+	body, ok := h.admit(w, r, radiusDoor, now)
+	if !ok {
 		return
 	}
 
 	rec, err := ParseAccounting(body)
 	if err != nil {
-		h.refuseRadius(w, r, parseRefusal(err), now, body)
+		h.refuse(w, r, radiusDoor, parseRefusal(err), now, body)
 		return
 	}
 
 	id, fresh, err := h.storeRadius(r.Context(), rec, body, now)
 	if err != nil {
-		h.radiusUnavailable(w, err)
+		h.unavailable(w, radiusDoor, err)
 		return
 	}
 	if !fresh {
@@ -179,26 +168,4 @@ func applyRadiusSession(ctx context.Context, tx pgx.Tx, sessionID, guestMAC stri
 			tag.RowsAffected())
 	}
 	return nil
-}
-
-// refuseRadius records a refused accounting record in rejects (source
-// 'radius') and answers ref, or 503 when even the reject cannot be stored.
-func (h *Handler) refuseRadius(w http.ResponseWriter, r *http.Request, ref refusal,
-	now time.Time, body []byte) {
-	const q = `INSERT INTO rejects (received_at, source, router_serial, item_index, field, reason,
-			payload)
-		VALUES ($1, $2, NULL, 0, NULLIF($3, ''), $4, $5)`
-	if _, err := h.DB.Exec(r.Context(), q, now, RadiusRejectSource, ref.field, ref.reason,
-		payloadText(body)); err != nil {
-		h.radiusUnavailable(w, fmt.Errorf("record radius reject: %w", err))
-		return
-	}
-	h.reply(w, ref.status, Response{Field: ref.field, Error: ref.reason})
-}
-
-// radiusUnavailable answers 503: FreeRADIUS keeps the record and retries.
-func (h *Handler) radiusUnavailable(w http.ResponseWriter, err error) {
-	h.logger().Warn("radius accounting record not stored", "error", err)
-	w.Header().Set("Retry-After", "5")
-	h.reply(w, http.StatusServiceUnavailable, Response{Error: "database unavailable, retry later"})
 }
