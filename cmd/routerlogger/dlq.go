@@ -23,12 +23,8 @@ const dlqUsage = `dlq list [--limit N]
 // TODO(webhook): `dlq discard` and the admin HTTP endpoints need a
 // discarded state in webhook_dead_letters; not built yet.
 func runDLQ(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stderr, "Usage: routerlogger "+dlqUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+	if done, err := subcommandHelp(e, args, dlqUsage); done {
+		return err
 	}
 	sub, args := args[0], args[1:]
 	f := newFlags(e, "dlq "+sub, dlqUsage)

@@ -16,12 +16,8 @@ const routerUsage = `router list
        routerlogger router set SERIAL [--counter-bits 32|64] [--name NAME]`
 
 func runRouter(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stderr, "Usage: routerlogger "+routerUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+	if done, err := subcommandHelp(e, args, routerUsage); done {
+		return err
 	}
 	sub, args := args[0], args[1:]
 	var serial string

@@ -89,6 +89,20 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 }
 
+// subcommandHelp prints usage for a command with subcommands when args
+// name none (an error) or ask for help (not an error); done reports
+// whether it answered.
+func subcommandHelp(e *env, args []string, usage string) (done bool, err error) {
+	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+		return false, nil
+	}
+	fmt.Fprintln(e.stderr, "Usage: routerlogger "+usage)
+	if len(args) == 0 {
+		return true, errUsage
+	}
+	return true, nil
+}
+
 // flags is a subcommand's flag set bound to the config parser.
 type flags struct {
 	fs  *flag.FlagSet

@@ -19,12 +19,8 @@ const tokenUsage = `token create --fleet | --router SERIAL [--note TEXT]
        routerlogger token revoke ID`
 
 func runToken(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stderr, "Usage: routerlogger "+tokenUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+	if done, err := subcommandHelp(e, args, tokenUsage); done {
+		return err
 	}
 	sub, args := args[0], args[1:]
 
