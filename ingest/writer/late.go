@@ -59,7 +59,7 @@ func (t *txn) insertLate(ctx context.Context, row *sampleRow) error {
 		return fmt.Errorf("late reading: look for duplicate: %w", err)
 	}
 	if dup {
-		t.count(row.job, row.r, func(c *statCount) { c.duplicates++ })
+		t.stat(row.job).duplicates++
 		t.results[row.job].Duplicates++
 		return nil
 	}
@@ -92,7 +92,7 @@ func (t *txn) insertLate(ctx context.Context, row *sampleRow) error {
 	if err := t.revise(ctx, row.routerID, row.job, step.Revisions); err != nil {
 		return err
 	}
-	t.count(row.job, row.r, func(c *statCount) { c.accepted++ })
+	t.stat(row.job).accepted++
 	t.results[row.job].Accepted++
 
 	return t.recompute(ctx, st, row, prev, step.Next)

@@ -304,7 +304,7 @@ func (t *txn) place(ctx context.Context, ji, ri int) error {
 	row := &sampleRow{routerID: id, r: r, job: ji, source: b.Source, received: b.Received}
 	switch {
 	case st.state.Seen && r.Time.Equal(st.state.Time):
-		t.count(ji, r, func(c *statCount) { c.duplicates++ })
+		t.stat(ji).duplicates++
 		t.results[ji].Duplicates++
 	case st.state.Seen && r.Time.Before(st.state.Time):
 		t.late = append(t.late, row)
@@ -312,7 +312,7 @@ func (t *txn) place(ctx context.Context, ji, ri int) error {
 		if err := t.appendRow(ctx, st, row); err != nil {
 			return err
 		}
-		t.count(ji, r, func(c *statCount) { c.accepted++ })
+		t.stat(ji).accepted++
 		t.results[ji].Accepted++
 	}
 	return nil
@@ -433,17 +433,14 @@ func (t *txn) roll(router int64, at time.Time, job int, d rollDelta) {
 func (t *txn) reject(ji int, rej Reject) {
 	t.rejects = append(t.rejects, rejectRow{Reject: rej, job: ji})
 	t.results[ji].Rejected = append(t.results[ji].Rejected, rej)
-	k := statKey{minute: t.jobs[ji].batch.Received.UTC().Truncate(time.Minute), source: t.jobs[ji].batch.Source}
-	t.stat(k).rejected++
+	t.stat(ji).rejected++
 }
 
-// count updates the ingest counters of the minute the reading arrived in.
-func (t *txn) count(ji int, _ *reading.Reading, f func(*statCount)) {
+// stat returns the ingest counters of the minute and source job ji
+// arrived with.
+func (t *txn) stat(ji int) *statCount {
 	b := &t.jobs[ji].batch
-	f(t.stat(statKey{minute: b.Received.UTC().Truncate(time.Minute), source: b.Source}))
-}
-
-func (t *txn) stat(k statKey) *statCount {
+	k := statKey{minute: b.Received.UTC().Truncate(time.Minute), source: b.Source}
 	c := t.stats[k]
 	if c == nil {
 		c = &statCount{}
