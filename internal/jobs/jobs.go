@@ -52,6 +52,9 @@ type Config struct {
 	// hour, far too long for a webhook event left running by a crash; zero
 	// keeps River's default. It must exceed River's job timeout (1 minute).
 	RescueAfter time.Duration
+	// PeriodicJobs are inserted on their schedules by the elected leader
+	// among the instances (River's periodic jobs); they need Workers.
+	PeriodicJobs []*river.PeriodicJob
 	// Log receives River's logs; nil means slog.Default.
 	Log *slog.Logger
 }
@@ -119,6 +122,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Runtime, error) {
 		rc.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: positive(cfg.MaxWorkers, DefaultMaxWorkers)},
 		}
+		rc.PeriodicJobs = cfg.PeriodicJobs
 	}
 
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
