@@ -14,6 +14,7 @@ const (
 	unitDB      = "dB"
 	unitPercent = "percentunit"
 	unitMinutes = "m"
+	unitSeconds = "s"
 )
 
 // dataplane is the frame type version of the data plane contract.

@@ -87,6 +87,24 @@ func loadFixture(t testing.TB, dsn, timescale string) {
 	writeBatch(t, w, writer.Batch{Source: reading.SourceHTTP, Received: lateDuplicates.Add(30 * time.Second),
 		Rejects: []writer.Reject{{Index: 0, Serial: "6000000001", Field: "counters.total_tx_bytes",
 			Reason: "test: not a number", Payload: []byte(`{"device_id":"6000000001"}`)}}})
+	loadOpsFixture(t, pool)
+}
+
+// opsFixture holds sync runs, locks, captive-portal events, dead letters
+// and guest sessions on the fixture day; the dashboards tests load it too.
+const opsFixture = "testdata/ops-fixture.sql"
+
+// loadOpsFixture writes the operations rows of opsFixture, once the
+// routers exist.
+func loadOpsFixture(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	sql, err := os.ReadFile(opsFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(context.Background(), string(sql)); err != nil {
+		t.Fatalf("%s: %v", opsFixture, err)
+	}
 }
 
 func writeBatch(t testing.TB, w *writer.Writer, b writer.Batch) {

@@ -100,3 +100,41 @@ var (
 		Description: "which bytes: total, tx (sent) or rx (received)",
 	}
 )
+
+// maxNameList bounds the list options other than routers.
+const maxNameList = 100
+
+// nameList is a list option of plain names, such as sync jobs: trimmed,
+// without blanks or duplicates; empty, or holding an "all" value, means
+// no filter.
+type nameList []string
+
+// normalize checks the list of the option called option.
+func (l *nameList) normalize(option string, allowed []string) error {
+	if len(*l) > maxNameList {
+		return fmt.Errorf("%s: %d values, at most %d allowed", option, len(*l), maxNameList)
+	}
+	var out nameList
+	for _, v := range *l {
+		v = strings.TrimSpace(v)
+		switch {
+		case v == "":
+			continue
+		case slices.Contains(allRouters, v):
+			*l = nameList{}
+			return nil
+		case strings.HasPrefix(v, "$"):
+			return fmt.Errorf("%s: %q is a template variable that was not expanded", option, v)
+		case len(allowed) > 0 && !slices.Contains(allowed, v):
+			return fmt.Errorf("%s: %q is not one of %s", option, v, strings.Join(allowed, ", "))
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	if out == nil {
+		out = nameList{}
+	}
+	*l = out
+	return nil
+}
