@@ -160,6 +160,23 @@ describe('DataSource.applyTemplateVariables', () => {
     });
   });
 
+  it('spreads a multi-value job variable into the jobs option', () => {
+    const ds = new DataSource(newInstanceSettings());
+    const scoped: ScopedVars = { job: { text: 'job', value: ['rms', 'clickup'] } };
+
+    const got = ds.applyTemplateVariables(
+      { refId: 'A', queryType: 'sync_runs', jobs: ['$job', 'rms'], statuses: ['failed'] },
+      scoped
+    );
+
+    expect(got).toEqual({
+      refId: 'A',
+      queryType: 'sync_runs',
+      jobs: ['rms', 'clickup'],
+      statuses: ['failed'],
+    });
+  });
+
   it('adds no option the query did not have', () => {
     const ds = new DataSource(newInstanceSettings());
 

@@ -41,7 +41,7 @@ export class DataSource extends DataSourceWithBackend<RLQuery, RLOptions> {
 
   /**
    * applyTemplateVariables interpolates every string option of query.
-   * List options (routers, metrics, events) get one entry per value of a
+   * List options (routers, metrics, events, jobs, statuses) get one entry per value of a
    * multi-value variable, so `["$router"]` becomes the selected serials.
    */
   applyTemplateVariables(query: RLQuery, scopedVars: ScopedVars): RLQuery {
@@ -51,6 +51,8 @@ export class DataSource extends DataSourceWithBackend<RLQuery, RLOptions> {
       routers: interpolateList(srv, query.routers, scopedVars),
       metrics: interpolateList(srv, query.metrics, scopedVars),
       events: interpolateList(srv, query.events, scopedVars),
+      jobs: interpolateList(srv, query.jobs, scopedVars),
+      statuses: interpolateList(srv, query.statuses, scopedVars),
       metric: interpolateString(srv, query.metric, scopedVars),
       format: interpolateString(srv, query.format, scopedVars),
       variable: interpolateString(srv, query.variable, scopedVars),

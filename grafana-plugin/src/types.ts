@@ -13,10 +13,22 @@ export type QueryType =
   | 'signal'
   | 'events'
   | 'ingest_health'
+  | 'sync_runs'
+  | 'sync_job_health'
+  | 'locks'
+  | 'guest_sessions'
+  | 'guest_session_summary'
+  | 'dlq_depth'
+  | 'dlq_events'
+  | 'portal_inbox'
   | 'alert_router_offline'
   | 'alert_fleet_silent'
   | 'alert_reject_rate'
   | 'alert_slow_queries'
+  | 'alert_lock_held'
+  | 'alert_sync_overdue'
+  | 'alert_dlq_depth'
+  | 'alert_inbox_lag'
   | 'raw_sql'
   | 'variable';
 
@@ -28,6 +40,9 @@ export type SignalMetric = 'rsrp' | 'rsrq' | 'sinr' | 'rssi';
 
 /** EventKind is one event tag of the router_events view. */
 export type EventKind = 'reboot' | 'glitch' | 'gap' | 'late' | 'reset' | 'wrap';
+
+/** SyncStatus is the status of a sync run. */
+export type SyncStatus = 'ok' | 'partial' | 'failed' | 'skipped' | 'running';
 
 /** RawFormat is the frame shape a raw_sql query returns. */
 export type RawFormat = 'time_series' | 'table';
@@ -52,6 +67,10 @@ export interface RLQuery extends DataQuery {
   events?: EventKind[];
   windowMinutes?: number;
   thresholdSeconds?: number;
+  /** Sync job names, such as rms; empty means every job. */
+  jobs?: string[];
+  /** Sync run statuses; empty means all. */
+  statuses?: SyncStatus[];
   rawSql?: string;
   format?: RawFormat;
   variable?: VariableKind;
@@ -97,6 +116,8 @@ export type QueryOption =
   | 'events'
   | 'windowMinutes'
   | 'thresholdSeconds'
+  | 'jobs'
+  | 'statuses'
   | 'rawSql'
   | 'format'
   | 'variable';
@@ -175,6 +196,62 @@ export const QUERY_TYPES: QueryTypeInfo[] = [
     defaults: {},
   },
   {
+    value: 'sync_runs',
+    label: 'Sync runs',
+    description: 'Runs of the sync jobs over the time range, newest first, with counts and errors.',
+    options: ['jobs', 'statuses'],
+    defaults: { jobs: [], statuses: [] },
+  },
+  {
+    value: 'sync_job_health',
+    label: 'Sync job health',
+    description: 'Each sync job: last run, last success, back-off, overdue, and runs by status.',
+    options: ['jobs'],
+    defaults: { jobs: [] },
+  },
+  {
+    value: 'locks',
+    label: 'Locks',
+    description: 'Held job locks, their holders and how long they have been held.',
+    options: [],
+    defaults: {},
+  },
+  {
+    value: 'guest_sessions',
+    label: 'Guest sessions',
+    description: 'Guest Wi-Fi sessions started per interval, one series per router.',
+    options: ['routers'],
+    defaults: { routers: [] },
+  },
+  {
+    value: 'guest_session_summary',
+    label: 'Guest sessions per router',
+    description: 'Sessions started in the range, active now, and their durations, per router.',
+    options: ['routers'],
+    defaults: { routers: [] },
+  },
+  {
+    value: 'dlq_depth',
+    label: 'Dead-letter queue depth',
+    description: 'Captive-portal events in the dead-letter queue, and the oldest failure.',
+    options: [],
+    defaults: {},
+  },
+  {
+    value: 'dlq_events',
+    label: 'Dead-letter queue',
+    description: 'The captive-portal events in the dead-letter queue, latest failure first.',
+    options: [],
+    defaults: {},
+  },
+  {
+    value: 'portal_inbox',
+    label: 'Portal inbox',
+    description: 'Captive-portal events waiting for their job, and the age of the oldest.',
+    options: [],
+    defaults: {},
+  },
+  {
     value: 'alert_router_offline',
     label: 'Alert: router offline',
     description: 'Minutes since the last sample, one row per router.',
@@ -201,6 +278,34 @@ export const QUERY_TYPES: QueryTypeInfo[] = [
     description: 'Number of database queries running longer than the threshold.',
     options: ['thresholdSeconds'],
     defaults: { thresholdSeconds: 5 },
+  },
+  {
+    value: 'alert_lock_held',
+    label: 'Alert: lock held',
+    description: 'Minutes each held lock has been held, one row per lock.',
+    options: [],
+    defaults: {},
+  },
+  {
+    value: 'alert_sync_overdue',
+    label: 'Alert: sync job overdue',
+    description: '1 for each sync job with no ok run within twice its interval, else 0.',
+    options: [],
+    defaults: {},
+  },
+  {
+    value: 'alert_dlq_depth',
+    label: 'Alert: dead-letter queue depth',
+    description: 'Number of captive-portal events in the dead-letter queue.',
+    options: [],
+    defaults: {},
+  },
+  {
+    value: 'alert_inbox_lag',
+    label: 'Alert: portal inbox lag',
+    description: 'Minutes since the oldest captive-portal event still waiting arrived.',
+    options: [],
+    defaults: {},
   },
   {
     value: 'raw_sql',
@@ -235,6 +340,8 @@ export const ALL_QUERY_OPTIONS: QueryOption[] = [
   'events',
   'windowMinutes',
   'thresholdSeconds',
+  'jobs',
+  'statuses',
   'rawSql',
   'format',
   'variable',

@@ -18,6 +18,8 @@ const OPTION_LABELS: Record<QueryOption, string> = {
   events: 'Events',
   windowMinutes: 'Window (min)',
   thresholdSeconds: 'Threshold (s)',
+  jobs: 'Jobs',
+  statuses: 'Statuses',
   rawSql: 'SQL',
   format: 'Format',
   variable: 'Values',
@@ -162,6 +164,26 @@ describe('QueryEditor', () => {
     await pick('Events', 'Reboot');
 
     expect(last()).toEqual({ refId: 'A', queryType: 'events', routers: [], events: ['reboot'] });
+  });
+
+  it('filters sync runs on jobs and statuses', async () => {
+    const { last } = await renderEditor(withQueryType({ refId: 'A' }, 'sync_runs'));
+
+    await pick('Jobs', 'rms');
+    await pick('Statuses', 'Partial');
+
+    expect(last()).toEqual({
+      refId: 'A',
+      queryType: 'sync_runs',
+      jobs: ['rms'],
+      statuses: ['partial'],
+    });
+  });
+
+  it('keeps a job it does not offer', async () => {
+    await renderEditor({ refId: 'A', queryType: 'sync_job_health', jobs: ['billing'] });
+
+    expect(screen.getByText('billing')).toBeInTheDocument();
   });
 
   it('offers routers from the backend and template variables', async () => {

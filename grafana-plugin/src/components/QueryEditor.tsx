@@ -24,6 +24,7 @@ import {
   type RLOptions,
   type RLQuery,
   type SignalMetric,
+  type SyncStatus,
 } from '../types';
 import { parseNumber } from './numbers';
 import {
@@ -31,6 +32,8 @@ import {
   FORMAT_OPTIONS,
   QUERY_TYPE_OPTIONS,
   SIGNAL_METRIC_OPTIONS,
+  SYNC_JOB_OPTIONS,
+  SYNC_STATUS_OPTIONS,
   USAGE_METRIC_OPTIONS,
   VARIABLE_KIND_OPTIONS,
 } from './options';
@@ -188,6 +191,51 @@ function EventsEditor({ id, query, update }: OptionEditorProps) {
   );
 }
 
+function JobsEditor({ id, query, update }: OptionEditorProps) {
+  const jobs = query.jobs ?? [];
+  const custom = jobs
+    .filter((job) => !SYNC_JOB_OPTIONS.some((o) => o.value === job))
+    .map((job) => ({ value: job, label: job }));
+  return (
+    <InlineField
+      label="Jobs"
+      labelWidth={LABEL_WIDTH}
+      htmlFor={id}
+      tooltip="Sync jobs to include; none means all. Type a name to add another job."
+    >
+      <MultiSelect<string>
+        inputId={id}
+        width={40}
+        options={[...SYNC_JOB_OPTIONS, ...custom]}
+        value={jobs}
+        allowCustomValue
+        placeholder="All jobs"
+        onChange={(items) => update({ jobs: items.flatMap((i) => (i.value ? [i.value] : [])) })}
+      />
+    </InlineField>
+  );
+}
+
+function StatusesEditor({ id, query, update }: OptionEditorProps) {
+  return (
+    <InlineField
+      label="Statuses"
+      labelWidth={LABEL_WIDTH}
+      htmlFor={id}
+      tooltip="Run statuses to include; none means all."
+    >
+      <MultiSelect<SyncStatus>
+        inputId={id}
+        width={40}
+        options={SYNC_STATUS_OPTIONS}
+        value={query.statuses ?? []}
+        placeholder="All statuses"
+        onChange={(items) => update({ statuses: items.flatMap((i) => (i.value ? [i.value] : [])) })}
+      />
+    </InlineField>
+  );
+}
+
 /** numberEditor makes the editor of one numeric option. */
 function numberEditor(
   key: 'limit' | 'windowMinutes' | 'thresholdSeconds',
@@ -285,6 +333,8 @@ export const OPTION_EDITORS: Record<QueryOption, ComponentType<OptionEditorProps
     'Count queries running longer than this.',
     5
   ),
+  jobs: JobsEditor,
+  statuses: StatusesEditor,
   rawSql: RawSqlEditor,
   format: FormatEditor,
   variable: VariableKindEditor,

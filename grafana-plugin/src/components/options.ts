@@ -7,6 +7,7 @@ import {
   type QueryType,
   type RawFormat,
   type SignalMetric,
+  type SyncStatus,
   type UsageMetric,
   type VariableKind,
 } from '../types';
@@ -53,4 +54,20 @@ export const FORMAT_OPTIONS: Array<SelectableValue<RawFormat>> = [
 export const VARIABLE_KIND_OPTIONS: Array<SelectableValue<VariableKind>> = [
   { value: 'routers', label: 'Routers', description: 'Router serials, named by router name' },
   { value: 'properties', label: 'Properties', description: 'Sites the routers belong to' },
+];
+
+/** SYNC_JOB_OPTIONS are the sync jobs RouterLogger ships; others can be typed in. */
+export const SYNC_JOB_OPTIONS: Array<SelectableValue<string>> = [
+  { value: 'rms', label: 'rms', description: 'Teltonika RMS devices and usage' },
+  { value: 'clickup', label: 'clickup', description: 'ClickUp properties and routers' },
+  { value: 'geo', label: 'geo', description: 'Router locations' },
+];
+
+/** SYNC_STATUS_OPTIONS are the statuses of a sync run. */
+export const SYNC_STATUS_OPTIONS: Array<SelectableValue<SyncStatus>> = [
+  { value: 'ok', label: 'OK', description: 'Ran to the end' },
+  { value: 'partial', label: 'Partial', description: 'Stopped early or with failed items' },
+  { value: 'failed', label: 'Failed', description: 'The whole run failed' },
+  { value: 'skipped', label: 'Skipped', description: 'Did not run (not configured, locked)' },
+  { value: 'running', label: 'Running', description: 'Still going, or its process died' },
 ];
