@@ -170,6 +170,10 @@ func TestAlertRules_Thresholds(t *testing.T) {
 		{"routerlogger-fleet-silent", "alert_fleet_silent", nil, 10},
 		{"routerlogger-reject-rate", "alert_reject_rate", map[string]any{"windowMinutes": 15}, 0.01},
 		{"routerlogger-slow-queries", "alert_slow_queries", map[string]any{"thresholdSeconds": 5}, 0},
+		{"routerlogger-lock-held", "alert_lock_held", nil, 60},
+		{"routerlogger-sync-overdue", "alert_sync_overdue", nil, 0},
+		{"routerlogger-dlq-depth", "alert_dlq_depth", nil, 10},
+		{"routerlogger-inbox-lag", "alert_inbox_lag", nil, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uid, func(t *testing.T) {
@@ -202,24 +206,38 @@ func TestAlertRules_Thresholds(t *testing.T) {
 	}
 }
 
-// TestAlertRules_OfflineLabels requires the router offline alert to carry
-// the serial and name of the router, which alerting takes from the frame's
-// labels.
-func TestAlertRules_OfflineLabels(t *testing.T) {
+// TestAlertRules_Labels requires the alerts that fire per row (router,
+// lock, sync job) to carry the labels alerting takes from the frame's label
+// fields, so that each notification names what it is about.
+func TestAlertRules_Labels(t *testing.T) {
+	rules := map[string]alertRule{}
 	for _, g := range loadAlertRules(t).Groups {
 		for _, r := range g.Rules {
-			if r.UID != "routerlogger-router-offline" {
-				continue
+			rules[r.UID] = r
+		}
+	}
+
+	tests := []struct {
+		uid    string
+		labels []string
+	}{
+		{"routerlogger-router-offline", []string{"serial", "name"}},
+		{"routerlogger-lock-held", []string{"lock", "holder"}},
+		{"routerlogger-sync-overdue", []string{"job"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.uid, func(t *testing.T) {
+			r, ok := rules[tt.uid]
+			if !ok {
+				t.Fatalf("no rule %s", tt.uid)
 			}
-			for _, l := range []string{"serial", "name"} {
+			for _, l := range tt.labels {
 				if want := "{{ $labels." + l + " }}"; r.Labels[l] != want {
 					t.Errorf("label %s = %q, want %q", l, r.Labels[l], want)
 				}
 			}
-			return
-		}
+		})
 	}
-	t.Fatal("no rule routerlogger-router-offline")
 }
 
 // thresholdOf returns the evaluator type and first parameter of a threshold

@@ -256,6 +256,9 @@ func TestDashboards_Coverage(t *testing.T) {
 		{"routerlogger-data-usage", []string{"router_usage", "fleet_usage"}},
 		{"routerlogger-signal-quality", []string{"signal"}},
 		{"routerlogger-ingest-health", []string{"ingest_health"}},
+		{"routerlogger-sync-jobs", []string{"sync_job_health", "sync_runs", "locks"}},
+		{"routerlogger-guest-wifi", []string{"guest_sessions", "guest_session_summary",
+			"dlq_depth", "dlq_events", "portal_inbox"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uid, func(t *testing.T) {

@@ -32,14 +32,21 @@ const grafanaRole = "routerlogger_grafana"
 
 var fixtureFile = filepath.Join("..", "..", "shared", "fixtures", "router-telemetry-http.jsonl")
 
+// opsFixtureFile holds sync runs, locks, captive-portal events, dead letters
+// and guest sessions on the fixture day; the plugin's golden tests load it
+// too.
+var opsFixtureFile = filepath.Join("..", "grafana-plugin", "pkg", "plugin", "testdata",
+	"ops-fixture.sql")
+
 // loadFixtureDay creates a database, migrates it and replays the fixture
 // day through the writer as if it arrived live: readings are grouped by the
 // minute of their timestamp and each group is received just after it, so the
 // ingest counters fall on the fixture day too. Every hour one malformed
 // reading is rejected alongside, and the first hour is delivered twice, so
 // that accepted, duplicate and rejected counts are all non-zero. The login
-// role Grafana uses is created if the cluster lacks it. It returns the
-// database's DSN.
+// role Grafana uses is created if the cluster lacks it. Then the operations
+// rows of opsFixtureFile are written straight into their tables, so that
+// the sync and guest Wi-Fi panels have data. It returns the database's DSN.
 func loadFixtureDay(t *testing.T) string {
 	t.Helper()
 
@@ -74,8 +81,22 @@ func loadFixtureDay(t *testing.T) string {
 		}
 	}
 
+	loadOpsFixture(t, pool)
 	createGrafanaRole(t, pool)
 	return dsn
+}
+
+// loadOpsFixture writes the rows of opsFixtureFile.
+func loadOpsFixture(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+
+	sql, err := os.ReadFile(opsFixtureFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(t.Context(), string(sql)); err != nil {
+		t.Fatalf("%s: %v", opsFixtureFile, err)
+	}
 }
 
 // fixtureBatches parses the fixture file into batches per reading minute.
