@@ -48,10 +48,11 @@ type fakeRMS struct {
 	// beforeRefresh, when set, runs before a refresh is answered.
 	beforeRefresh func(refreshToken string)
 
-	mu    sync.Mutex
-	seq   int
-	live  map[string]bool   // refresh tokens that may be used
-	codes map[string]string // authorisation code -> S256 challenge
+	mu        sync.Mutex
+	seq       int
+	live      map[string]bool   // refresh tokens that may be used
+	codes     map[string]string // authorisation code -> S256 challenge
+	verifiers []string          // code_verifier of each exchange
 }
 
 // newFakeRMS starts the fake; its token endpoint is <URL>/account/token.
@@ -173,6 +174,7 @@ func (f *fakeRMS) exchange(w http.ResponseWriter, form url.Values) {
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.verifiers = append(f.verifiers, form.Get("code_verifier"))
 	challenge, ok := f.codes[form.Get("code")]
 	delete(f.codes, form.Get("code"))
 	if !ok || oauth2.S256ChallengeFromVerifier(form.Get("code_verifier")) != challenge {
