@@ -193,15 +193,14 @@ func (f *fakeRMS) issue(w http.ResponseWriter) {
 	f.live[body.RefreshToken] = true
 
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(body) //nolint:errcheck // the test sees a failed write
+	json.NewEncoder(w).Encode(body)
 }
 
 // oauthError writes an RFC 6749 error response.
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{ //nolint:errcheck // as in issue
-		"error": code, "error_description": desc})
+	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
 }
 
 // onlyHost is a transport that fails the test for any request to another

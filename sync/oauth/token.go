@@ -29,15 +29,32 @@ const refreshLockSpace = 0x0A07_0012
 // the stored token first, so a refresh token is used at most once. It
 // fails with [ErrNeedsReauth] when an operator must authorise again.
 func (f *Flow) Token(ctx context.Context) (*oauth2.Token, error) {
-	if tok := f.getCached(); tok != nil {
+	if tok := f.getCached(""); tok != nil {
 		return tok, nil
 	}
+	return f.shared(ctx, "")
+}
 
+// Renew returns a token other than rejected, an access token the provider
+// refused before its expiry (HTTP 401): it refreshes unless another caller
+// or instance already stored a newer token. A client should call it once
+// per refused request, then give up, so that a provider refusing every
+// token does not cause a refresh per request. It fails like [Flow.Token].
+func (f *Flow) Renew(ctx context.Context, rejected string) (*oauth2.Token, error) {
+	if tok := f.getCached(rejected); tok != nil {
+		return tok, nil
+	}
+	return f.shared(ctx, rejected)
+}
+
+// shared runs token once for all concurrent callers with the same
+// rejected token ("" for none).
+func (f *Flow) shared(ctx context.Context, rejected string) (*oauth2.Token, error) {
 	// The shared work must not die with the first caller's context.
-	ch := f.group.DoChan(f.cfg.Provider, func() (any, error) {
+	ch := f.group.DoChan(rejected, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.cfg.RefreshTimeout)
 		defer cancel()
-		return f.token(ctx)
+		return f.token(ctx, rejected)
 	})
 	select {
 	case res := <-ch:
@@ -63,8 +80,9 @@ type tokenSource struct {
 
 func (ts tokenSource) Token() (*oauth2.Token, error) { return ts.f.Token(ts.ctx) }
 
-// token reads the stored token and refreshes it if it is stale.
-func (f *Flow) token(ctx context.Context) (*oauth2.Token, error) {
+// token reads the stored token and refreshes it if it is stale or is
+// rejected.
+func (f *Flow) token(ctx context.Context, rejected string) (*oauth2.Token, error) {
 	rec, err := f.store.Load(ctx, f.cfg.Provider)
 	if err != nil {
 		return nil, f.loadError(err)
@@ -72,21 +90,21 @@ func (f *Flow) token(ctx context.Context) (*oauth2.Token, error) {
 	if rec.State == StateNeedsReauth {
 		return nil, needsReauth(rec)
 	}
-	if f.fresh(rec.Token) {
+	if f.usable(rec.Token, rejected) {
 		f.setCached(rec.Token)
 		return rec.Token, nil
 	}
 
-	return f.refresh(ctx)
+	return f.refresh(ctx, rejected)
 }
 
 // refresh refreshes the token while holding the provider's refresh lock.
-func (f *Flow) refresh(ctx context.Context) (*oauth2.Token, error) {
+func (f *Flow) refresh(ctx context.Context, rejected string) (*oauth2.Token, error) {
 	tx, err := f.store.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("oauth: %s: begin refresh: %w", f.cfg.Provider, err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after commit
+	defer tx.Rollback(context.WithoutCancel(ctx))
 
 	// Another instance may have refreshed while this one waited: re-read.
 	const lock = `SELECT pg_advisory_xact_lock($1, hashtext($2))`
@@ -101,10 +119,12 @@ func (f *Flow) refresh(ctx context.Context) (*oauth2.Token, error) {
 	switch {
 	case rec.State == StateNeedsReauth:
 		return nil, needsReauth(rec)
-	case f.fresh(rec.Token):
+	case f.usable(rec.Token, rejected):
 		f.metrics.refreshes.WithLabelValues(f.cfg.Provider, "sibling").Inc()
 		f.setCached(rec.Token)
 		return rec.Token, tx.Commit(ctx)
+	case rec.Token.RefreshToken == "" && rejected != "":
+		return nil, f.giveUp(ctx, tx, rec, "access token refused and there is no refresh token")
 	case rec.Token.RefreshToken == "":
 		return nil, f.giveUp(ctx, tx, rec, "access token expired and there is no refresh token")
 	}
@@ -135,7 +155,7 @@ func (f *Flow) refreshLocked(ctx context.Context, tx pgx.Tx, rec Record) (*oauth
 	if !stored {
 		// A new authorisation arrived during the refresh; it wins.
 		f.log.Info("oauth token replaced during refresh; using the stored one")
-		return f.token(ctx)
+		return f.token(ctx, "")
 	}
 
 	f.metrics.refreshes.WithLabelValues(f.cfg.Provider, "refreshed").Inc()
@@ -208,11 +228,16 @@ func (f *Flow) fresh(tok *oauth2.Token) bool {
 	return tok.Expiry.IsZero() || time.Until(tok.Expiry) > f.cfg.Skew
 }
 
-// getCached returns the cached token while it is fresh.
-func (f *Flow) getCached() *oauth2.Token {
+// usable reports whether tok is fresh and not the rejected access token.
+func (f *Flow) usable(tok *oauth2.Token, rejected string) bool {
+	return f.fresh(tok) && (rejected == "" || tok.AccessToken != rejected)
+}
+
+// getCached returns the cached token while it is usable.
+func (f *Flow) getCached(rejected string) *oauth2.Token {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.fresh(f.cached) {
+	if f.usable(f.cached, rejected) {
 		return f.cached
 	}
 	return nil

@@ -268,3 +268,51 @@ func TestFlow_Token_expiredWithoutRefreshToken(t *testing.T) {
 		t.Errorf("token endpoint got %d requests, want 0", n)
 	}
 }
+
+func TestFlow_Renew(t *testing.T) {
+	fake, a := setup(t)
+	b := newInstance(t, secondPool(t, a.pool), fake)
+	fake.delay = 200 * time.Millisecond
+	first := fake.token(1, time.Now().Add(time.Hour))
+	if _, err := a.store.Save(t.Context(), "rms", first); err != nil {
+		t.Fatal(err)
+	}
+	fake.allow(first.RefreshToken)
+
+	// Both instances hold the fresh token 1 when the provider refuses it.
+	if got := tokens(t, 1, a.flow, b.flow); len(got) != 2 || got[0] != first.AccessToken {
+		t.Fatalf("before: %v", got)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		got  []string
+		want = fake.token(2, time.Time{}).AccessToken
+	)
+	for _, f := range []*oauth.Flow{a.flow, b.flow, a.flow, b.flow} {
+		wg.Go(func() {
+			tok, err := f.Renew(t.Context(), first.AccessToken)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			got = append(got, tok.AccessToken)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+
+	if n := fake.refreshes.Load(); n != 1 {
+		t.Errorf("token endpoint got %d refresh requests, want 1", n)
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d callers got a token, want 4", len(got))
+	}
+	for i, g := range got {
+		if g != want {
+			t.Errorf("caller %d got %q, want %q", i, g, want)
+		}
+	}
+	wantStored(t, a.store, fake.token(2, time.Time{}).RefreshToken, oauth.StateOK)
+}
