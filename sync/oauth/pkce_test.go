@@ -1,6 +1,7 @@
 package oauth_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -64,6 +65,11 @@ func TestFlow_Callback(t *testing.T) {
 		t.Fatalf("authorize URL %s, want the configured AuthURL", authURL)
 	}
 	code, state := fake.approve(authURL, testRedirectURL)
+	var atRest []byte
+	err = in.pool.QueryRow(t.Context(), "SELECT state_hash || verifier FROM oauth_pkce").Scan(&atRest)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	rec := callback(t, in.flow, url.Values{"code": {code}, "state": {state}})
 
@@ -75,6 +81,10 @@ func TestFlow_Callback(t *testing.T) {
 	if len(fake.verifiers) != 1 ||
 		oauth2.S256ChallengeFromVerifier(fake.verifiers[0]) != u.Query().Get("code_challenge") {
 		t.Errorf("verifiers %q do not match challenge %s", fake.verifiers, u.Query().Get("code_challenge"))
+	}
+	if len(fake.verifiers) == 1 && (bytes.Contains(atRest, []byte(fake.verifiers[0])) ||
+		bytes.Contains(atRest, []byte(state))) {
+		t.Error("oauth_pkce holds the verifier or the state in plaintext")
 	}
 	stored := wantStored(t, in.store, fake.token(2, time.Time{}).RefreshToken, oauth.StateOK)
 	if stored.Scope != fake.fixture.Scope || time.Until(stored.Token.Expiry) < 59*time.Minute {
