@@ -23,6 +23,10 @@ var ErrNeedsReauth = errors.New("needs re-authorisation")
 // key form never conflicts with the one-key locks of migrations.
 const refreshLockSpace = 0x0A07_0012
 
+// saveTimeout bounds storing a refreshed token, which runs even when the
+// refresh's own deadline has passed.
+const saveTimeout = 10 * time.Second
+
 // Token returns a valid access token, refreshing it first when it expires
 // within [Config.Skew]. Concurrent callers in one process share one
 // refresh, and instances sharing the database take turns, each re-reading
@@ -124,9 +128,9 @@ func (f *Flow) refresh(ctx context.Context, rejected string) (*oauth2.Token, err
 		f.setCached(rec.Token)
 		return rec.Token, tx.Commit(ctx)
 	case rec.Token.RefreshToken == "" && rejected != "":
-		return nil, f.giveUp(ctx, tx, rec, "access token refused and there is no refresh token")
+		return f.giveUp(ctx, tx, rec, "access token refused and there is no refresh token")
 	case rec.Token.RefreshToken == "":
-		return nil, f.giveUp(ctx, tx, rec, "access token expired and there is no refresh token")
+		return f.giveUp(ctx, tx, rec, "access token expired and there is no refresh token")
 	}
 
 	return f.refreshLocked(ctx, tx, rec)
@@ -145,6 +149,10 @@ func (f *Flow) refreshLocked(ctx context.Context, tx pgx.Tx, rec Record) (*oauth
 		return nil, fmt.Errorf("oauth: %s: refresh token: %w", f.cfg.Provider, err)
 	}
 
+	// The provider has rotated the refresh token: losing the new one now
+	// would need a re-authorisation, so saving gets its own deadline.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	defer cancel()
 	stored, err := f.store.replace(ctx, tx, f.cfg.Provider, tok, rec.Generation)
 	if err != nil {
 		return nil, err
@@ -181,29 +189,36 @@ func (f *Flow) invalidGrant(ctx context.Context, tx pgx.Tx, rec Record,
 		return now.Token, tx.Commit(ctx)
 	}
 	if now.Generation != rec.Generation {
-		return nil, fmt.Errorf("oauth: %s: token replaced during refresh; try again", f.cfg.Provider)
+		return nil, fmt.Errorf("oauth: %s: token replaced during refresh; try again",
+			f.cfg.Provider)
 	}
 
 	f.metrics.refreshes.WithLabelValues(f.cfg.Provider, "invalid_grant").Inc()
 	reason := fmt.Sprintf("refresh token refused by the provider: %s %s", re.ErrorCode,
 		re.ErrorDescription)
-	return nil, f.giveUp(ctx, tx, rec, reason)
+	return f.giveUp(ctx, tx, rec, reason)
 }
 
 // giveUp marks the provider as needing re-authorisation, commits and
-// returns the error for callers.
-func (f *Flow) giveUp(ctx context.Context, tx pgx.Tx, rec Record, reason string) error {
-	if _, err := f.store.markNeedsReauth(ctx, tx, f.cfg.Provider, reason, rec.Generation); err != nil {
-		return err
+// returns the error for callers. If a new token was stored since rec,
+// that one is returned instead.
+func (f *Flow) giveUp(ctx context.Context, tx pgx.Tx, rec Record,
+	reason string) (*oauth2.Token, error) {
+	marked, err := f.store.markNeedsReauth(ctx, tx, f.cfg.Provider, reason, rec.Generation)
+	if err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("oauth: %s: commit needs_reauth: %w", f.cfg.Provider, err)
+		return nil, fmt.Errorf("oauth: %s: commit needs_reauth: %w", f.cfg.Provider, err)
+	}
+	if !marked {
+		return f.token(ctx, "")
 	}
 
 	f.setCached(nil)
 	f.log.Error("oauth needs re-authorisation", "reason", reason)
-	rec.LastError = reason
-	return needsReauth(rec)
+	rec.LastError, rec.UpdatedAt = reason, time.Now()
+	return nil, needsReauth(rec)
 }
 
 // needsReauth is the error of a provider in state needs_reauth.
