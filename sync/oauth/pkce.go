@@ -101,8 +101,9 @@ func (f *Flow) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if e := q.Get("error"); e != "" {
-		f.refuse(w, http.StatusBadRequest, fmt.Sprintf("the provider refused the authorisation: %s %s",
-			e, q.Get("error_description")))
+		reason := fmt.Sprintf("the provider refused the authorisation: %s %s", e,
+			q.Get("error_description"))
+		f.refuse(w, http.StatusBadRequest, reason)
 		return
 	}
 	if code == "" {

@@ -142,7 +142,8 @@ func (s *Store) load(ctx context.Context, q querier, provider string) (Record, e
 		return Record{}, fmt.Errorf("oauth: load %s token: %w", provider, err)
 	}
 
-	if rec.Token.AccessToken, err = s.keys.open(keyID, access, aad(provider, "access_token")); err != nil {
+	rec.Token.AccessToken, err = s.keys.open(keyID, access, aad(provider, "access_token"))
+	if err != nil {
 		return Record{}, fmt.Errorf("oauth: open %s token: %w", provider, err)
 	}
 	if refr != nil {

@@ -80,7 +80,8 @@ func TestStore_keys(t *testing.T) {
 	pool := testkit.MigratedDB(t)
 	ctx := t.Context()
 	oldKey, newKey := testKey(t, 1), testKey(t, 2)
-	tok := &oauth2.Token{AccessToken: "FAKE-RMS-ACCESS-TOKEN-0001", RefreshToken: "FAKE-RMS-REFRESH-TOKEN-0001"}
+	tok := &oauth2.Token{AccessToken: "FAKE-RMS-ACCESS-TOKEN-0001",
+		RefreshToken: "FAKE-RMS-REFRESH-TOKEN-0001"}
 	if _, err := oauth.NewStore(pool, oldKey).Save(ctx, "rms", tok); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,8 @@ func TestStore_oauthStateView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"provider", "state", "expires_at", "updated_at", "last_error"}; !slices.Equal(cols, want) {
+	want := []string{"provider", "state", "expires_at", "updated_at", "last_error"}
+	if !slices.Equal(cols, want) {
 		t.Errorf("oauth_state columns %v, want %v (no secrets)", cols, want)
 	}
 
@@ -153,6 +155,7 @@ func TestStore_oauthStateView(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !view || table {
-		t.Errorf("routerlogger_reader may read oauth_state %v, oauth_tokens %v; want true, false", view, table)
+		t.Errorf("routerlogger_reader may read oauth_state %v, oauth_tokens %v; want true, false",
+			view, table)
 	}
 }

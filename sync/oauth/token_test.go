@@ -224,7 +224,8 @@ func TestFlow_Token_invalidGrant(t *testing.T) {
 		}
 
 		// A new authorisation heals it without a request.
-		if _, err := in.store.Save(t.Context(), "rms", fake.token(5, time.Now().Add(time.Hour))); err != nil {
+		healed := fake.token(5, time.Now().Add(time.Hour))
+		if _, err := in.store.Save(t.Context(), "rms", healed); err != nil {
 			t.Fatal(err)
 		}
 		got, err := in.flow.Token(t.Context())
