@@ -47,6 +47,8 @@ type fakeRMS struct {
 	delay time.Duration
 	// beforeRefresh, when set, runs before a refresh is answered.
 	beforeRefresh func(refreshToken string)
+	// outage, while non-zero, is the status of every refresh answer.
+	outage atomic.Int32
 
 	mu        sync.Mutex
 	seq       int
@@ -156,6 +158,10 @@ func (f *fakeRMS) refresh(w http.ResponseWriter, rt string) {
 	time.Sleep(f.delay)
 	if f.beforeRefresh != nil {
 		f.beforeRefresh(rt)
+	}
+	if status := int(f.outage.Load()); status != 0 {
+		oauthError(w, status, "temporarily_unavailable", "try later")
+		return
 	}
 
 	f.mu.Lock()

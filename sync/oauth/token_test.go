@@ -3,6 +3,7 @@ package oauth_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -316,4 +317,56 @@ func TestFlow_Renew(t *testing.T) {
 		}
 	}
 	wantStored(t, a.store, fake.token(2, time.Time{}).RefreshToken, oauth.StateOK)
+}
+
+func TestFlow_Token_outageIsNotNeedsReauth(t *testing.T) {
+	fake, in := setup(t)
+	seedExpired(t, fake, in.store)
+	fake.outage.Store(http.StatusServiceUnavailable)
+
+	_, err := in.flow.Token(t.Context())
+	if err == nil || errors.Is(err, oauth.ErrNeedsReauth) {
+		t.Fatalf("during an outage got %v, want an error other than ErrNeedsReauth", err)
+	}
+	wantStored(t, in.store, fake.token(1, time.Time{}).RefreshToken, oauth.StateOK)
+	if n := in.refreshes(t, "error"); n != 1 {
+		t.Errorf("refreshes_total{outcome=error} = %v, want 1", n)
+	}
+
+	// The refresh token was not used up: the next call refreshes.
+	fake.outage.Store(0)
+	tok, err := in.flow.Token(t.Context())
+	if err != nil || tok.AccessToken != fake.token(2, time.Time{}).AccessToken {
+		t.Fatalf("after the outage: %v, %v", tok, err)
+	}
+	if n := fake.refreshes.Load(); n != 2 {
+		t.Errorf("token endpoint got %d requests, want 2", n)
+	}
+}
+
+func TestFlow_Token_callerGivesUpRefreshGoesOn(t *testing.T) {
+	fake, in := setup(t)
+	fake.delay = time.Second
+	seedExpired(t, fake, in.store)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	if _, err := in.flow.Token(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(began); d > 800*time.Millisecond {
+		t.Errorf("a cancelled caller waited %s for the refresh", d)
+	}
+
+	// The refresh the caller started finishes and is stored: a later
+	// call gets its token without a second request.
+	tok, err := in.flow.Token(t.Context())
+	if err != nil || tok.AccessToken != fake.token(2, time.Time{}).AccessToken {
+		t.Fatalf("later call: %v, %v", tok, err)
+	}
+	if n := fake.refreshes.Load(); n != 1 {
+		t.Errorf("token endpoint got %d requests, want 1", n)
+	}
+	wantStored(t, in.store, fake.token(2, time.Time{}).RefreshToken, oauth.StateOK)
 }
