@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
+	"github.com/routerlogger/routerlogger/ingest/tokens"
 	"github.com/routerlogger/routerlogger/ingest/webhook"
 	"github.com/routerlogger/routerlogger/internal/jobs"
 )
@@ -49,9 +50,9 @@ type webhookIntake struct {
 }
 
 // startWebhooks migrates River's schema, starts the job runtime with the
-// webhook worker and mounts the receiver on r.
+// webhook worker and mounts the receiver and the admin endpoints on r.
 func startWebhooks(ctx context.Context, c *webhookConfig, pool *pgxpool.Pool, r chi.Router,
-	log *slog.Logger, reg prometheus.Registerer) (*webhookIntake, error) {
+	toks *tokens.Store, log *slog.Logger, reg prometheus.Registerer) (*webhookIntake, error) {
 	if err := jobs.Migrate(ctx, pool); err != nil {
 		return nil, err
 	}
@@ -71,7 +72,9 @@ func startWebhooks(ctx context.Context, c *webhookConfig, pool *pgxpool.Pool, r 
 	h := &webhook.Handler{DB: pool, Jobs: rt.Client(), Secret: []byte(*c.secret),
 		MaxBody: *c.maxBody, MaxAttempts: int(*c.attempts), Log: log}
 	h.Routes(r)
-	reg.MustRegister((&webhook.DLQ{DB: pool, Jobs: rt.Client(), MaxAttempts: int(*c.attempts)}).Collector())
+	dlq := &webhook.DLQ{DB: pool, Jobs: rt.Client(), MaxAttempts: int(*c.attempts), Log: log}
+	(&webhook.Admin{DLQ: dlq, Tokens: toks, Log: log}).Routes(r)
+	reg.MustRegister(dlq.Collector())
 	return &webhookIntake{rt: rt}, nil
 }
 

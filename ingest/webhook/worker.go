@@ -201,7 +201,7 @@ func (w *Worker) deadLetter(ctx context.Context, job *river.Job[ProcessArgs], ca
 		VALUES ($1, $2, $3, $4, now())
 		ON CONFLICT (event_id) DO UPDATE SET job_id = excluded.job_id,
 			attempts = excluded.attempts, last_error = excluded.last_error,
-			failed_at = excluded.failed_at, replayed_at = NULL`
+			failed_at = excluded.failed_at, replayed_at = NULL, discarded_at = NULL`
 	_, err := w.DB.Exec(ctx, q, job.Args.EventID, job.ID, job.Attempt, cause.Error())
 	log := w.Log
 	if log == nil {
