@@ -58,7 +58,7 @@ func startWebhooks(ctx context.Context, c *webhookConfig, pool *pgxpool.Pool, r 
 	}
 
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &webhook.Worker{DB: pool, Log: log})
+	river.AddWorker(workers, &webhook.Worker{DB: pool, Log: log, Metrics: webhook.NewMetrics(reg)})
 	rt, err := jobs.New(pool, jobs.Config{Workers: workers, MaxWorkers: int(*c.workers),
 		MaxAttempts: int(*c.attempts), StopGrace: *c.grace, RescueAfter: *c.rescue, Log: log})
 	if err != nil {
@@ -74,7 +74,7 @@ func startWebhooks(ctx context.Context, c *webhookConfig, pool *pgxpool.Pool, r 
 	h.Routes(r)
 	dlq := &webhook.DLQ{DB: pool, Jobs: rt.Client(), MaxAttempts: int(*c.attempts), Log: log}
 	(&webhook.Admin{DLQ: dlq, Tokens: toks, Log: log}).Routes(r)
-	reg.MustRegister(dlq.Collector())
+	reg.MustRegister(dlq.Collector(), webhook.InboxLagCollector(pool, log))
 	return &webhookIntake{rt: rt}, nil
 }
 

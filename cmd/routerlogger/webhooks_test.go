@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -11,8 +12,9 @@ import (
 	"github.com/routerlogger/routerlogger/internal/pgtest"
 )
 
-// TestServe_Webhook posts a signed portal event to a running server and
-// waits for its job to derive the guest session.
+// TestServe_Webhook posts a signed portal event to a running server,
+// waits for its job to derive the guest session and finds the job's
+// metrics on /metrics.
 func TestServe_Webhook(t *testing.T) {
 	const secret = "test-secret"
 	ts := startTestServer(t, pgtest.NewDatabase(t), map[string]string{"ROUTERLOGGER_PORTAL_SECRET": secret})
@@ -46,11 +48,31 @@ func TestServe_Webhook(t *testing.T) {
 			if mac != "02:00:00:AA:00:09" {
 				t.Fatalf("guest_mac %q", mac)
 			}
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no guest session after 20 s: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+
+	// The attempt is counted just after its commit: wait for it.
+	waitFor(t, 10*time.Second, "attempt counted", func() (bool, string) {
+		v := metricValue(t, ts.url, `routerlogger_webhook_attempts_total{outcome="ok"}`)
+		return v == 1, fmt.Sprint(v)
+	})
+	for _, series := range []string{
+		`routerlogger_webhook_attempts_total{outcome="ok"}`,
+		`routerlogger_webhook_processing_seconds_count`,
+	} {
+		if v := metricValue(t, ts.url, series); v != 1 {
+			t.Errorf("%s = %v on /metrics, want 1", series, v)
+		}
+	}
+	if v := metricValue(t, ts.url, "routerlogger_webhook_inbox_lag_seconds"); v != 0 {
+		t.Errorf("routerlogger_webhook_inbox_lag_seconds = %v on /metrics, want 0", v)
+	}
+	if v := metricValue(t, ts.url, `routerlogger_webhook_processing_seconds_bucket{le="16.384"}`); v != 1 {
+		t.Errorf("processing histogram's last bucket = %v, want 1", v)
 	}
 }

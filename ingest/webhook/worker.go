@@ -36,6 +36,8 @@ type Worker struct {
 	Backoff func(attempt int) time.Duration
 	// Log receives dead-letter warnings; nil means slog.Default.
 	Log *slog.Logger
+	// Metrics records each attempt; nil records nothing.
+	Metrics *Metrics
 }
 
 // SessionEvent is what the session derivation needs of an inbox event.
@@ -91,15 +93,31 @@ func (w *Worker) NextRetry(job *river.Job[ProcessArgs]) time.Time {
 // Work applies the event. On the last attempt a failure is recorded in
 // webhook_dead_letters before River discards the job.
 func (w *Worker) Work(ctx context.Context, job *river.Job[ProcessArgs]) (err error) {
+	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("portal event %d: panic: %v", job.Args.EventID, p)
 		}
-		if err != nil && job.Attempt >= job.MaxAttempts && !isCancel(err) {
+		outcome := attemptOutcome(job, err)
+		if outcome == OutcomeDeadLetter {
 			w.deadLetter(ctx, job, err)
 		}
+		w.Metrics.observe(time.Since(start), outcome)
 	}()
 	return w.apply(ctx, job.Args.EventID)
+}
+
+// attemptOutcome names what an attempt that returned err leads to.
+func attemptOutcome(job *river.Job[ProcessArgs], err error) string {
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case isCancel(err):
+		return OutcomeCancel
+	case job.Attempt >= job.MaxAttempts:
+		return OutcomeDeadLetter
+	}
+	return OutcomeRetry
 }
 
 // apply rederives the event's session under a per-session lock.
