@@ -76,3 +76,24 @@ func TestServe_Webhook(t *testing.T) {
 		t.Errorf("processing histogram's last bucket = %v, want 1", v)
 	}
 }
+
+// TestServe_WebhookPeriodicJobs checks that serve schedules the orphan
+// sweep and, when a retention is set, the guest data purge.
+func TestServe_WebhookPeriodicJobs(t *testing.T) {
+	ts := startTestServer(t, pgtest.NewDatabase(t), map[string]string{
+		"ROUTERLOGGER_GUEST_PII_RETENTION": "24h", "ROUTERLOGGER_WEBHOOK_ORPHAN_AFTER": "1m"})
+	const seed = `
+		INSERT INTO portal_sessions (session_id, guest_mac, email, started_at, ended_at, events, updated_at)
+		VALUES ('s-old', '02:00:00:AA:00:01', 'old@example.com', now() - interval '3 days',
+			now() - interval '2 days', 1, now());
+		INSERT INTO portal_events (received_at, type, session_id, guest_mac, event_at)
+		VALUES (now() - interval '1 hour', 'guest_login', 's-orphan', '02:00:00:AA:00:02', now());`
+	if _, err := ts.pool.Exec(context.Background(), seed); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "old guest e-mail erased and orphan processed", func() (bool, string) {
+		emails := countRows(ts.pool, "SELECT count(*) FROM portal_sessions WHERE email IS NOT NULL")
+		orphans := countRows(ts.pool, "SELECT count(*) FROM portal_events WHERE processed_at IS NULL")
+		return emails == 0 && orphans == 0, fmt.Sprintf("%d e-mails, %d unprocessed", emails, orphans)
+	})
+}
