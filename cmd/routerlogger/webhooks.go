@@ -18,6 +18,7 @@ import (
 // webhookConfig is the captive-portal webhook and job settings of serve.
 type webhookConfig struct {
 	secret    *string
+	bearer    *string
 	maxBody   *int64
 	attempts  *int64
 	workers   *int64
@@ -54,6 +55,8 @@ func registerWebhooks(f *flags) *webhookConfig {
 	return &webhookConfig{
 		secret: c.Secret("portal-secret", envs("PORTAL_SECRET"),
 			"shared secret of the captive-portal webhook signatures; empty: the webhook answers 503"),
+		bearer: c.Enum("portal-bearer", envs("PORTAL_BEARER"), "off", []string{"off", "on"},
+			"on: portals may post with a portal bearer token (token create --portal NAME) instead of signing"),
 		maxBody: c.Int("portal-max-body", envs("PORTAL_MAX_BODY"), webhook.DefaultMaxBody, 1024, 16<<20,
 			"webhook body limit in bytes"),
 		attempts: c.Int("jobs-max-attempts", envs("JOBS_MAX_ATTEMPTS"), jobs.DefaultMaxAttempts, 1, 100,
@@ -102,7 +105,8 @@ func startWebhooks(ctx context.Context, c *webhookConfig, pool *pgxpool.Pool, r 
 	}
 
 	h := &webhook.Handler{DB: pool, Jobs: rt.Client(), Secret: []byte(*c.secret),
-		MaxBody: *c.maxBody, MaxAttempts: int(*c.attempts), Log: log}
+		Bearer: *c.bearer == "on", Tokens: toks, MaxBody: *c.maxBody, MaxAttempts: int(*c.attempts),
+		Log: log}
 	h.Routes(r)
 	dlq := &webhook.DLQ{DB: pool, Jobs: rt.Client(), MaxAttempts: int(*c.attempts), Log: log}
 	(&webhook.Admin{DLQ: dlq, Tokens: toks, Log: log}).Routes(r)

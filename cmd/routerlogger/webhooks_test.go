@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,4 +97,37 @@ func TestServe_WebhookPeriodicJobs(t *testing.T) {
 		orphans := countRows(ts.pool, "SELECT count(*) FROM portal_events WHERE processed_at IS NULL")
 		return emails == 0 && orphans == 0, fmt.Sprintf("%d e-mails, %d unprocessed", emails, orphans)
 	})
+}
+
+// TestServe_WebhookBearer issues a portal token with the CLI and posts
+// with it to a server that takes bearer tokens.
+func TestServe_WebhookBearer(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ts := startTestServer(t, dsn, map[string]string{"ROUTERLOGGER_PORTAL_SECRET": "s",
+		"ROUTERLOGGER_PORTAL_BEARER": "on"})
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": dsn}[k] }
+	if err := run(context.Background(), []string{"token", "create", "--portal", "lobby"}, getenv, &stdout,
+		&stderr); err != nil {
+		t.Fatalf("token create --portal: %v\n%s", err, stderr.String())
+	}
+	tok := strings.TrimSpace(stdout.String())
+
+	body := `{"type":"guest_login","session_id":"s-bearer","mac_address":"02-00-00-AA-00-19",` +
+		`"timestamp":"2025-03-14T08:00:06Z"}`
+	for _, tt := range []struct {
+		token string
+		want  int
+	}{{tok, http.StatusAccepted}, {ts.token, http.StatusForbidden}} {
+		req, _ := http.NewRequest(http.MethodPost, ts.url+webhook.Path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tt.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("post with token: %d, want %d", resp.StatusCode, tt.want)
+		}
+	}
 }
