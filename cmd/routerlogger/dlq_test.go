@@ -95,10 +95,20 @@ func seedDeadLetter(t *testing.T, ts *testServer, session string) int64 {
 // TestDLQ_AdminHTTP drives the admin endpoints of a running server with an
 // admin token, and checks that other tokens are refused.
 func TestDLQ_AdminHTTP(t *testing.T) {
-	ts := startTestServer(t, pgtest.NewDatabase(t), nil)
-	admin, err := tokens.NewStore(ts.pool, nil, 0).CreateAdmin(context.Background(), "oncall")
-	if err != nil {
-		t.Fatal(err)
+	dsn := pgtest.NewDatabase(t)
+	ts := startTestServer(t, dsn, nil)
+	token := func(args ...string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		getenv := func(k string) string { return map[string]string{"DATABASE_URL": dsn}[k] }
+		err := run(context.Background(), append([]string{"token", "create"}, args...), getenv, &stdout, &stderr)
+		return strings.TrimSpace(stdout.String()), err
+	}
+	if _, err := token("--admin", "--fleet"); err == nil {
+		t.Error("token create --admin --fleet issued a token")
+	}
+	admin, err := token("--admin", "--note", "oncall")
+	if err != nil || !strings.HasPrefix(admin, tokens.Prefix) {
+		t.Fatalf("token create --admin: %q %v", admin, err)
 	}
 	id := seedDeadLetter(t, ts, "s-admin")
 	path := fmt.Sprintf("%s/%d", webhook.AdminPath, id)
