@@ -13,24 +13,24 @@ import (
 )
 
 func init() {
-	commands["dlq"] = command{"list, show or replay dead-lettered webhook events", runDLQ}
+	commands["dlq"] = command{"list, show, replay or discard dead-lettered webhook events", runDLQ}
 }
 
 const dlqUsage = `dlq list [--limit N]
        routerlogger dlq show EVENT_ID
-       routerlogger dlq replay EVENT_ID`
+       routerlogger dlq replay [--force] EVENT_ID
+       routerlogger dlq discard EVENT_ID`
 
-// TODO(webhook): `dlq discard` and the admin HTTP endpoints need a
-// discarded state in webhook_dead_letters; not built yet.
 func runDLQ(ctx context.Context, e *env, args []string) error {
 	if done, err := subcommandHelp(e, args, dlqUsage); done {
 		return err
 	}
 	sub, args := args[0], args[1:]
 	f := newFlags(e, "dlq "+sub, dlqUsage)
-	f.args = sub == "show" || sub == "replay"
+	f.args = sub == "show" || sub == "replay" || sub == "discard"
 	url := f.databaseURL()
 	limit := f.cfg.Int("limit", nil, 100, 1, 100_000, "most dead letters to list")
+	force := f.cfg.Bool("force", nil, false, "replay a discarded event too")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func runDLQ(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 
-	case "show", "replay":
+	case "show", "replay", "discard":
 		if f.fs.NArg() != 1 {
 			fmt.Fprintln(e.stderr, "Usage: routerlogger "+dlqUsage)
 			return errUsage
@@ -67,8 +67,11 @@ func runDLQ(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("dlq %s: EVENT_ID must be a whole number, as dlq list shows", sub)
 		}
-		if sub == "replay" {
-			return replayDeadLetter(ctx, e, q, id)
+		switch sub {
+		case "replay":
+			return replayDeadLetter(ctx, e, q, id, *force)
+		case "discard":
+			return discardDeadLetter(ctx, e, q, id)
 		}
 		return showDeadLetter(ctx, e, q, id)
 	}
@@ -76,10 +79,13 @@ func runDLQ(ctx context.Context, e *env, args []string) error {
 	return errUsage
 }
 
-func replayDeadLetter(ctx context.Context, e *env, q *webhook.DLQ, id int64) error {
-	queued, err := q.Replay(ctx, id)
+func replayDeadLetter(ctx context.Context, e *env, q *webhook.DLQ, id int64, force bool) error {
+	queued, err := q.Replay(ctx, id, force)
 	if errors.Is(err, webhook.ErrNotDeadLettered) {
 		return fmt.Errorf("event %d is not in the dead-letter queue (see routerlogger dlq list)", id)
+	}
+	if errors.Is(err, webhook.ErrDiscarded) {
+		return fmt.Errorf("event %d was discarded; replay it with dlq replay --force %d", id, id)
 	}
 	if err != nil {
 		return err
@@ -92,20 +98,33 @@ func replayDeadLetter(ctx context.Context, e *env, q *webhook.DLQ, id int64) err
 	return nil
 }
 
-func showDeadLetter(ctx context.Context, e *env, q *webhook.DLQ, id int64) error {
-	list, err := q.List(ctx, 100_000)
+func discardDeadLetter(ctx context.Context, e *env, q *webhook.DLQ, id int64) error {
+	changed, err := q.Discard(ctx, id)
+	if errors.Is(err, webhook.ErrNotDeadLettered) {
+		return fmt.Errorf("event %d is not in the dead-letter queue (see routerlogger dlq list)", id)
+	}
 	if err != nil {
 		return err
 	}
-	for _, d := range list {
-		if d.EventID != id {
-			continue
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "event\t%d\ntype\t%s\nsession\t%s\nevent at\t%s\njob\t%d\nattempts\t%d\n"+
-			"failed at\t%s\nlast error\t%s\n", d.EventID, d.Type, d.SessionID, d.EventAt.UTC().Format(time.RFC3339),
-			d.JobID, d.Attempts, d.FailedAt.UTC().Format(time.RFC3339), d.LastError)
-		return tw.Flush()
+	if !changed {
+		fmt.Fprintf(e.stdout, "event %d was already discarded\n", id)
+		return nil
 	}
-	return fmt.Errorf("event %d is not in the dead-letter queue (see routerlogger dlq list)", id)
+	fmt.Fprintf(e.stdout, "event %d discarded; dlq replay --force %d runs it again\n", id, id)
+	return nil
+}
+
+func showDeadLetter(ctx context.Context, e *env, q *webhook.DLQ, id int64) error {
+	d, err := q.Get(ctx, id)
+	if errors.Is(err, webhook.ErrNotDeadLettered) {
+		return fmt.Errorf("event %d is not in the dead-letter queue (see routerlogger dlq list)", id)
+	}
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "event\t%d\ntype\t%s\nsession\t%s\nevent at\t%s\njob\t%d\nattempts\t%d\n"+
+		"failed at\t%s\nlast error\t%s\n", d.EventID, d.Type, d.SessionID, d.EventAt.UTC().Format(time.RFC3339),
+		d.JobID, d.Attempts, d.FailedAt.UTC().Format(time.RFC3339), d.LastError)
+	return tw.Flush()
 }

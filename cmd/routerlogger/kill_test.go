@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -35,9 +37,12 @@ type serveProcess struct {
 }
 
 // startServe runs the binary with env and waits until it listens on HTTP
-// and its MQTT consumer is connected.
+// and, when env sets ROUTERLOGGER_MQTT_URL, its MQTT consumer is connected.
 func startServe(t *testing.T, bin string, env []string) *serveProcess {
 	t.Helper()
+	withMQTT := slices.ContainsFunc(env, func(kv string) bool {
+		return strings.HasPrefix(kv, "ROUTERLOGGER_MQTT_URL=")
+	})
 	p := &serveProcess{cmd: exec.Command(bin, "serve")}
 	p.cmd.Env = append(os.Environ(), env...)
 	stderr, err := p.cmd.StderrPipe()
@@ -67,13 +72,17 @@ func startServe(t *testing.T, bin string, env []string) *serveProcess {
 			}
 		}
 	}()
+	waitMQTT := connected // the reader goroutine keeps its own reference
+	if !withMQTT {
+		waitMQTT = nil
+	}
 	timeout := time.After(60 * time.Second)
-	for p.base == "" || connected != nil {
+	for p.base == "" || waitMQTT != nil {
 		select {
 		case a := <-addr:
 			p.base = "http://" + a
-		case <-connected:
-			connected = nil
+		case <-waitMQTT:
+			waitMQTT = nil
 		case <-timeout:
 			t.Fatalf("serve did not start with HTTP and MQTT:\n%s", p.log())
 		}

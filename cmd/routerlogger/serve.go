@@ -164,8 +164,9 @@ func startServer(ctx context.Context, cfg *serveConfig, log *slog.Logger, reg *p
 	if *cfg.maxAge > 0 {
 		parser.MaxAge = *cfg.maxAge
 	}
+	toks := tokens.NewStore(pool, nil, *cfg.tokenTTL)
 	api := &httpapi.Handler{
-		Writer: w, Tokens: tokens.NewStore(pool, nil, *cfg.tokenTTL), Parser: parser,
+		Writer: w, Tokens: toks, Parser: parser,
 		MaxBody: *cfg.maxBody, RetryAfter: *cfg.retryAfter, Log: log,
 	}
 
@@ -180,7 +181,7 @@ func startServer(ctx context.Context, cfg *serveConfig, log *slog.Logger, reg *p
 	r := chi.NewRouter()
 	r.Use(httpserver.NewMetrics(reg).Middleware(log))
 	api.Routes(r)
-	hooks, err := startWebhooks(ctx, cfg.webhooks, pool, r, log, reg)
+	hooks, err := startWebhooks(ctx, cfg.webhooks, pool, r, toks, log, reg)
 	if err != nil {
 		_ = mq.stop(ctx)
 		_ = w.Close(ctx)

@@ -14,7 +14,7 @@ func init() {
 	commands["token"] = command{"create, list or revoke API tokens", runToken}
 }
 
-const tokenUsage = `token create --fleet | --router SERIAL [--note TEXT]
+const tokenUsage = `token create --fleet | --router SERIAL | --admin | --portal NAME [--note TEXT]
        routerlogger token list
        routerlogger token revoke ID`
 
@@ -30,6 +30,9 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	fleet := f.cfg.Bool("fleet", nil, false, "create a fleet-wide token (posts for any serial, registers new routers)")
 	router := f.cfg.String("router", nil, "",
 		"create a token bound to this router serial (registers the router if it is new)")
+	admin := f.cfg.Bool("admin", nil, false, "create an admin token (dead-letter queue endpoints)")
+	portal := f.cfg.String("portal", nil, "",
+		"create a bearer token for the captive portal NAME (used when ROUTERLOGGER_PORTAL_BEARER is on)")
 	note := f.cfg.String("note", nil, "", "a note stored with the token")
 	if err := f.parse(args); err != nil {
 		return err
@@ -44,16 +47,7 @@ func runToken(ctx context.Context, e *env, args []string) error {
 
 	switch sub {
 	case "create":
-		var tok string
-		switch {
-		case *fleet == (*router != ""):
-			fmt.Fprintln(e.stderr, "routerlogger token create: give exactly one of --fleet or --router SERIAL")
-			return errUsage
-		case *fleet:
-			tok, err = store.CreateFleet(ctx, *note)
-		default:
-			tok, err = store.CreateRouter(ctx, *router, *note)
-		}
+		tok, err := createToken(ctx, e, store, *fleet, *admin, *router, *portal, *note)
 		if err != nil {
 			return err
 		}
@@ -95,4 +89,30 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "routerlogger token: unknown subcommand %q\nUsage: routerlogger %s\n", sub, tokenUsage)
 	return errUsage
+}
+
+// createToken issues the one kind of token the flags ask for.
+func createToken(ctx context.Context, e *env, store *tokens.Store, fleet, admin bool,
+	router, portal, note string) (string, error) {
+	kinds := 0
+	for _, set := range []bool{fleet, admin, router != "", portal != ""} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		fmt.Fprintln(e.stderr,
+			"routerlogger token create: give exactly one of --fleet, --router SERIAL, --admin or --portal NAME")
+		return "", errUsage
+	}
+
+	switch {
+	case fleet:
+		return store.CreateFleet(ctx, note)
+	case admin:
+		return store.CreateAdmin(ctx, note)
+	case portal != "":
+		return store.CreatePortal(ctx, portal)
+	}
+	return store.CreateRouter(ctx, router, note)
 }

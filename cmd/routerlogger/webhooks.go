@@ -10,19 +10,44 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
+	"github.com/routerlogger/routerlogger/ingest/tokens"
 	"github.com/routerlogger/routerlogger/ingest/webhook"
 	"github.com/routerlogger/routerlogger/internal/jobs"
 )
 
 // webhookConfig is the captive-portal webhook and job settings of serve.
 type webhookConfig struct {
-	secret   *string
-	maxBody  *int64
-	attempts *int64
-	workers  *int64
-	grace    *time.Duration
-	rescue   *time.Duration
+	secret    *string
+	bearer    *string
+	maxBody   *int64
+	attempts  *int64
+	workers   *int64
+	grace     *time.Duration
+	rescue    *time.Duration
+	orphans   *time.Duration
+	retention *time.Duration
 }
+
+// rescueFloor is the least ROUTERLOGGER_JOBS_RESCUE_AFTER allowed. Only
+// the SIGKILL test lowers it, at link time (-ldflags -X
+// main.rescueFloor=20s), so that it need not wait minutes for River to
+// rescue the jobs the killed process left running.
+var rescueFloor = "2m"
+
+// minRescueAfter parses rescueFloor.
+func minRescueAfter() time.Duration {
+	d, err := time.ParseDuration(rescueFloor)
+	if err != nil || d <= 0 {
+		return 2 * time.Minute
+	}
+	return d
+}
+
+// Schedules of the periodic webhook jobs.
+const (
+	sweepEvery     = time.Minute
+	retentionEvery = time.Hour
+)
 
 // registerWebhooks registers the webhook settings of serve.
 func registerWebhooks(f *flags) *webhookConfig {
@@ -30,6 +55,8 @@ func registerWebhooks(f *flags) *webhookConfig {
 	return &webhookConfig{
 		secret: c.Secret("portal-secret", envs("PORTAL_SECRET"),
 			"shared secret of the captive-portal webhook signatures; empty: the webhook answers 503"),
+		bearer: c.Enum("portal-bearer", envs("PORTAL_BEARER"), "off", []string{"off", "on"},
+			"on: portals may post with a portal bearer token (token create --portal NAME) instead of signing"),
 		maxBody: c.Int("portal-max-body", envs("PORTAL_MAX_BODY"), webhook.DefaultMaxBody, 1024, 16<<20,
 			"webhook body limit in bytes"),
 		attempts: c.Int("jobs-max-attempts", envs("JOBS_MAX_ATTEMPTS"), jobs.DefaultMaxAttempts, 1, 100,
@@ -38,8 +65,13 @@ func registerWebhooks(f *flags) *webhookConfig {
 			"jobs worked at once"),
 		grace: c.Duration("jobs-stop-grace", envs("JOBS_STOP_GRACE"), jobs.DefaultStopGrace, 0, 10*time.Minute,
 			"time running jobs get to finish on shutdown before they are cancelled"),
-		rescue: c.Duration("jobs-rescue-after", envs("JOBS_RESCUE_AFTER"), 5*time.Minute, 2*time.Minute,
+		rescue: c.Duration("jobs-rescue-after", envs("JOBS_RESCUE_AFTER"), 5*time.Minute, minRescueAfter(),
 			24*time.Hour, "a job running this long is taken for stuck (its process died) and retried"),
+		orphans: c.Duration("webhook-orphan-after", envs("WEBHOOK_ORPHAN_AFTER"), webhook.DefaultOrphanAfter,
+			time.Minute, 24*time.Hour,
+			"an unprocessed portal event this old with no job and no dead letter is queued again"),
+		retention: c.Duration("guest-pii-retention", envs("GUEST_PII_RETENTION"), 0, 0, 100*365*24*time.Hour,
+			"erase guest e-mail and name of portal sessions ended longer ago than this (0: keep them)"),
 	}
 }
 
@@ -49,30 +81,66 @@ type webhookIntake struct {
 }
 
 // startWebhooks migrates River's schema, starts the job runtime with the
-// webhook worker and mounts the receiver on r.
+// webhook worker and mounts the receiver and the admin endpoints on r.
 func startWebhooks(ctx context.Context, c *webhookConfig, pool *pgxpool.Pool, r chi.Router,
-	log *slog.Logger, reg prometheus.Registerer) (*webhookIntake, error) {
+	toks *tokens.Store, log *slog.Logger, reg prometheus.Registerer) (*webhookIntake, error) {
 	if err := jobs.Migrate(ctx, pool); err != nil {
 		return nil, err
 	}
 
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &webhook.Worker{DB: pool, Log: log})
+	river.AddWorker(workers, &webhook.Worker{DB: pool, Log: log, Metrics: webhook.NewMetrics(reg)})
+	sweeper := &webhook.Sweeper{DB: pool, After: *c.orphans, MaxAttempts: int(*c.attempts), Log: log}
+	periodic := addPeriodic(workers, c, pool, sweeper, log)
 	rt, err := jobs.New(pool, jobs.Config{Workers: workers, MaxWorkers: int(*c.workers),
-		MaxAttempts: int(*c.attempts), StopGrace: *c.grace, RescueAfter: *c.rescue, Log: log})
+		MaxAttempts: int(*c.attempts), StopGrace: *c.grace, RescueAfter: *c.rescue,
+		JobTimeout: jobTimeout(*c.rescue), PeriodicJobs: periodic, Log: log})
 	if err != nil {
 		return nil, err
 	}
+	sweeper.Jobs = rt.Client()
 	// The runtime outlives ctx: shutdown stops it after the writer drained.
 	if err := rt.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
 
 	h := &webhook.Handler{DB: pool, Jobs: rt.Client(), Secret: []byte(*c.secret),
-		MaxBody: *c.maxBody, MaxAttempts: int(*c.attempts), Log: log}
+		Bearer: *c.bearer == "on", Tokens: toks, MaxBody: *c.maxBody, MaxAttempts: int(*c.attempts),
+		Log: log}
 	h.Routes(r)
-	reg.MustRegister((&webhook.DLQ{DB: pool, Jobs: rt.Client(), MaxAttempts: int(*c.attempts)}).Collector())
+	dlq := &webhook.DLQ{DB: pool, Jobs: rt.Client(), MaxAttempts: int(*c.attempts), Log: log}
+	(&webhook.Admin{DLQ: dlq, Tokens: toks, Log: log}).Routes(r)
+	reg.MustRegister(dlq.Collector(), webhook.InboxLagCollector(pool, log))
 	return &webhookIntake{rt: rt}, nil
+}
+
+// addPeriodic registers the orphan sweep (always) and the guest data
+// retention purge (when a retention is set) and returns their schedules.
+func addPeriodic(workers *river.Workers, c *webhookConfig, pool *pgxpool.Pool,
+	sweeper *webhook.Sweeper, log *slog.Logger) []*river.PeriodicJob {
+	river.AddWorker(workers, &webhook.SweepWorker{Sweeper: sweeper})
+	always := &river.PeriodicJobOpts{RunOnStart: true}
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(sweepEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return webhook.SweepArgs{}, nil }, always)}
+
+	if *c.retention <= 0 {
+		return periodic
+	}
+	river.AddWorker(workers, &webhook.RetentionWorker{
+		Retention: &webhook.Retention{DB: pool, After: *c.retention, Log: log}})
+	log.Info("guest data retention on", "after", *c.retention, "every", retentionEvery)
+	return append(periodic, river.NewPeriodicJob(river.PeriodicInterval(retentionEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return webhook.RetentionArgs{}, nil }, always))
+}
+
+// jobTimeout keeps River's job timeout (1 minute) unless the rescue delay
+// was lowered below it for a test; the rescue must come after the timeout
+// cancelled the job in a live process.
+func jobTimeout(rescue time.Duration) time.Duration {
+	if rescue > 2*time.Minute {
+		return 0
+	}
+	return rescue / 2
 }
 
 // stop stops the job runtime: no new jobs, running ones get their grace.

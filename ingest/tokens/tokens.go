@@ -1,6 +1,9 @@
-// Package tokens issues and checks the bearer tokens routers post with.
-// A token is fleet-wide (it may post for any serial and registers unknown
-// ones) or bound to one router. Only a SHA-256 hash of each token is
+// Package tokens issues and checks bearer tokens. A telemetry token is
+// fleet-wide (it may post for any serial and registers unknown ones) or
+// bound to one router; an admin token manages the webhook dead-letter
+// queue; a portal token lets one named captive portal post its webhooks.
+// [Store.Check] accepts only telemetry tokens, [Store.CheckScope] one
+// scope. Only a SHA-256 hash of each token is
 // stored: tokens are 32 random bytes, so a plain hash cannot be reversed
 // and needs no salt. Revocation takes effect within the cache TTL.
 package tokens
@@ -28,16 +31,30 @@ const Prefix = "rl_"
 // ErrInvalid is returned for a token that is unknown or revoked.
 var ErrInvalid = errors.New("invalid or revoked token")
 
+// ErrScope is returned by [Store.CheckScope] for a valid token of another
+// scope (answer 403, not 401).
+var ErrScope = errors.New("token does not grant this scope")
+
+// The scopes of api_tokens.
+const (
+	ScopeFleet  = "fleet"
+	ScopeRouter = "router"
+	ScopeAdmin  = "admin"
+	ScopePortal = "portal"
+)
+
 // Grant is what a valid token allows.
 type Grant struct {
-	ID int64
-	// Router is the serial a router token is bound to; empty for a fleet
-	// token.
+	ID    int64
+	Scope string
+	// Router is the serial a router token is bound to; empty otherwise.
 	Router string
+	// Note is the token's note: for a portal token, the portal's name.
+	Note string
 }
 
 // Fleet reports whether the grant is fleet-wide.
-func (g Grant) Fleet() bool { return g.Router == "" }
+func (g Grant) Fleet() bool { return g.Scope == ScopeFleet }
 
 // Info describes a stored token, for listing.
 type Info struct {
@@ -75,12 +92,32 @@ func NewStore(pool *pgxpool.Pool, c clock.Clock, ttl time.Duration) *Store {
 
 // CreateFleet issues a fleet-wide token and returns it; it is shown once.
 func (s *Store) CreateFleet(ctx context.Context, note string) (string, error) {
+	return s.create(ctx, ScopeFleet, note)
+}
+
+// CreateAdmin issues an admin token (dead-letter queue endpoints).
+func (s *Store) CreateAdmin(ctx context.Context, note string) (string, error) {
+	return s.create(ctx, ScopeAdmin, note)
+}
+
+// CreatePortal issues a bearer token for the captive portal named portal,
+// which is stored as the token's note.
+func (s *Store) CreatePortal(ctx context.Context, portal string) (string, error) {
+	portal = strings.TrimSpace(portal)
+	if portal == "" {
+		return "", errors.New("portal name is empty")
+	}
+	return s.create(ctx, ScopePortal, portal)
+}
+
+// create issues a token of a scope bound to no router.
+func (s *Store) create(ctx context.Context, scope, note string) (string, error) {
 	tok, hash, err := newToken()
 	if err != nil {
 		return "", err
 	}
-	const q = "INSERT INTO api_tokens (hash, scope, note) VALUES ($1, 'fleet', $2)"
-	if _, err := s.pool.Exec(ctx, q, hash[:], note); err != nil {
+	const q = "INSERT INTO api_tokens (hash, scope, note) VALUES ($1, $2, $3)"
+	if _, err := s.pool.Exec(ctx, q, hash[:], scope, note); err != nil {
 		return "", fmt.Errorf("store token: %w", err)
 	}
 	return tok, nil
@@ -109,8 +146,34 @@ func (s *Store) CreateRouter(ctx context.Context, serial, note string) (string, 
 	return tok, nil
 }
 
-// Check returns the grant of token, or [ErrInvalid].
+// Check returns the grant of a telemetry (fleet or router) token, or
+// [ErrInvalid]; admin and portal tokens are invalid here.
 func (s *Store) Check(ctx context.Context, token string) (Grant, error) {
+	g, err := s.lookup(ctx, token)
+	if err != nil {
+		return Grant{}, err
+	}
+	if g.Scope != ScopeFleet && g.Scope != ScopeRouter {
+		return Grant{}, ErrInvalid
+	}
+	return g, nil
+}
+
+// CheckScope returns the grant of a token of scope, [ErrInvalid] for an
+// unknown or revoked token, or [ErrScope] for a token of another scope.
+func (s *Store) CheckScope(ctx context.Context, token, scope string) (Grant, error) {
+	g, err := s.lookup(ctx, token)
+	if err != nil {
+		return Grant{}, err
+	}
+	if g.Scope != scope {
+		return Grant{}, ErrScope
+	}
+	return g, nil
+}
+
+// lookup returns the grant of any valid token, cached for the TTL.
+func (s *Store) lookup(ctx context.Context, token string) (Grant, error) {
 	if !strings.HasPrefix(token, Prefix) {
 		return Grant{}, ErrInvalid
 	}
@@ -126,9 +189,10 @@ func (s *Store) Check(ctx context.Context, token string) (Grant, error) {
 
 	var g Grant
 	var serial *string
-	const q = `SELECT t.id, r.serial FROM api_tokens t LEFT JOIN routers r ON r.id = t.router_id
+	const q = `SELECT t.id, t.scope, r.serial, coalesce(t.note, '')
+		FROM api_tokens t LEFT JOIN routers r ON r.id = t.router_id
 		WHERE t.hash = $1 AND t.revoked_at IS NULL`
-	err := s.pool.QueryRow(ctx, q, hash[:]).Scan(&g.ID, &serial)
+	err := s.pool.QueryRow(ctx, q, hash[:]).Scan(&g.ID, &g.Scope, &serial, &g.Note)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		err = ErrInvalid

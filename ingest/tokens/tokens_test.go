@@ -79,3 +79,56 @@ func TestStore(t *testing.T) {
 		t.Error("revoking an unknown id succeeded")
 	}
 }
+
+// TestStore_Scopes checks that admin and portal tokens pass only their own
+// scope and never post telemetry, and that telemetry tokens pass no other.
+func TestStore_Scopes(t *testing.T) {
+	ctx := context.Background()
+	pool, err := db.Open(ctx, pgtest.NewDatabase(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := db.Migrate(ctx, pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
+		t.Fatal(err)
+	}
+	s := tokens.NewStore(pool, nil, time.Minute)
+	fleet, _ := s.CreateFleet(ctx, "ops")
+	admin, err := s.CreateAdmin(ctx, "oncall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	portal, err := s.CreatePortal(ctx, " lobby ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreatePortal(ctx, " "); err == nil {
+		t.Error("portal token without a portal name was issued")
+	}
+
+	tests := []struct {
+		token, scope string
+		want         error
+	}{
+		{admin, tokens.ScopeAdmin, nil},
+		{portal, tokens.ScopePortal, nil},
+		{fleet, tokens.ScopeAdmin, tokens.ErrScope},
+		{portal, tokens.ScopeAdmin, tokens.ErrScope},
+		{admin, tokens.ScopePortal, tokens.ErrScope},
+		{"rl_nope", tokens.ScopeAdmin, tokens.ErrInvalid},
+	}
+	for _, tt := range tests {
+		g, err := s.CheckScope(ctx, tt.token, tt.scope)
+		if !errors.Is(err, tt.want) || (err == nil && g.Scope != tt.scope) {
+			t.Errorf("CheckScope(%s token, %s) = %+v, %v; want %v", g.Scope, tt.scope, g, err, tt.want)
+		}
+	}
+	if g, _ := s.CheckScope(ctx, portal, tokens.ScopePortal); g.Note != "lobby" {
+		t.Errorf("portal grant note %q, want the portal name", g.Note)
+	}
+	for _, tok := range []string{admin, portal} {
+		if g, err := s.Check(ctx, tok); !errors.Is(err, tokens.ErrInvalid) {
+			t.Errorf("telemetry Check of a %s token = %+v, %v; want ErrInvalid", g.Scope, g, err)
+		}
+	}
+}

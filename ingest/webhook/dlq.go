@@ -13,8 +13,13 @@ import (
 )
 
 // ErrNotDeadLettered is returned by [DLQ.Replay] for an event that is not
-// in the dead-letter queue and never was.
+// in the dead-letter queue and never was, and by [DLQ.Discard] and
+// [DLQ.Get] for one that is not waiting in it.
 var ErrNotDeadLettered = errors.New("event is not dead-lettered")
+
+// ErrDiscarded is returned by [DLQ.Replay] for a discarded event when the
+// replay is not forced.
+var ErrDiscarded = errors.New("event was discarded; force the replay to run it again")
 
 // DeadLetter is one row of the view webhook_dlq.
 type DeadLetter struct {
@@ -42,20 +47,22 @@ type DLQ struct {
 
 // Replay re-enqueues a dead-lettered event. It is idempotent: replaying
 // an event already replayed (and not failed again since) enqueues nothing
-// and returns false.
-func (q *DLQ) Replay(ctx context.Context, eventID int64) (bool, error) {
+// and returns false. A discarded event returns [ErrDiscarded] unless force
+// is set, which takes it out of the discarded state and replays it.
+func (q *DLQ) Replay(ctx context.Context, eventID int64, force bool) (bool, error) {
 	tx, err := q.DB.Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("replay event %d: begin: %w", eventID, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 
-	const mark = `UPDATE webhook_dead_letters d SET replayed_at = now()
+	const mark = `UPDATE webhook_dead_letters d SET replayed_at = now(), discarded_at = NULL
 		FROM portal_events e
-		WHERE d.event_id = $1 AND d.replayed_at IS NULL AND e.id = d.event_id
+		WHERE d.event_id = $1 AND e.id = d.event_id AND d.replayed_at IS NULL
+			AND (d.discarded_at IS NULL OR $2)
 		RETURNING e.session_id`
 	var session string
-	err = tx.QueryRow(ctx, mark, eventID).Scan(&session)
+	err = tx.QueryRow(ctx, mark, eventID, force).Scan(&session)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, q.notPending(ctx, tx, eventID)
 	}
@@ -74,17 +81,64 @@ func (q *DLQ) Replay(ctx context.Context, eventID int64) (bool, error) {
 	return true, nil
 }
 
-// notPending tells an already replayed event (nil) from an unknown one.
+// notPending tells an already replayed event (nil) from a discarded one
+// and an unknown one.
 func (q *DLQ) notPending(ctx context.Context, tx pgx.Tx, eventID int64) error {
-	var exists bool
-	const sql = "SELECT EXISTS (SELECT 1 FROM webhook_dead_letters WHERE event_id = $1)"
-	if err := tx.QueryRow(ctx, sql, eventID).Scan(&exists); err != nil {
+	var exists, discarded bool
+	const sql = `SELECT count(*) > 0, coalesce(bool_or(discarded_at IS NOT NULL), false)
+		FROM webhook_dead_letters WHERE event_id = $1`
+	if err := tx.QueryRow(ctx, sql, eventID).Scan(&exists, &discarded); err != nil {
 		return fmt.Errorf("replay event %d: look up: %w", eventID, err)
 	}
-	if !exists {
+	switch {
+	case !exists:
 		return fmt.Errorf("replay event %d: %w", eventID, ErrNotDeadLettered)
+	case discarded:
+		return fmt.Errorf("replay event %d: %w", eventID, ErrDiscarded)
 	}
 	return nil
+}
+
+// Discard takes a waiting dead letter out of the queue for good: it no
+// longer counts in the depth and is replayed only when forced. It is
+// idempotent: discarding a discarded event returns false. An event that
+// is not waiting (unknown, or replayed and not failed since) returns
+// [ErrNotDeadLettered].
+func (q *DLQ) Discard(ctx context.Context, eventID int64) (bool, error) {
+	const sql = `UPDATE webhook_dead_letters SET discarded_at = now()
+		WHERE event_id = $1 AND replayed_at IS NULL AND discarded_at IS NULL`
+	tag, err := q.DB.Exec(ctx, sql, eventID)
+	if err != nil {
+		return false, fmt.Errorf("discard event %d: %w", eventID, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return true, nil
+	}
+
+	var discarded bool
+	const was = `SELECT EXISTS (SELECT 1 FROM webhook_dead_letters
+		WHERE event_id = $1 AND discarded_at IS NOT NULL)`
+	if err := q.DB.QueryRow(ctx, was, eventID).Scan(&discarded); err != nil {
+		return false, fmt.Errorf("discard event %d: look up: %w", eventID, err)
+	}
+	if !discarded {
+		return false, fmt.Errorf("discard event %d: %w", eventID, ErrNotDeadLettered)
+	}
+	return false, nil
+}
+
+// Get returns the waiting dead letter of an event, or
+// [ErrNotDeadLettered].
+func (q *DLQ) Get(ctx context.Context, eventID int64) (DeadLetter, error) {
+	rows, _ := q.DB.Query(ctx, selectDLQ+" WHERE event_id = $1", eventID)
+	d, err := pgx.CollectExactlyOneRow(rows, scanDeadLetter)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return DeadLetter{}, fmt.Errorf("dead letter %d: %w", eventID, ErrNotDeadLettered)
+	}
+	if err != nil {
+		return DeadLetter{}, fmt.Errorf("dead letter %d: %w", eventID, err)
+	}
+	return d, nil
 }
 
 // Depth returns the number of events waiting in the dead-letter queue.
@@ -96,18 +150,22 @@ func (q *DLQ) Depth(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// selectDLQ reads [DeadLetter] rows from the view webhook_dlq.
+const selectDLQ = `SELECT event_id, type, session_id, event_at, job_id, attempts, last_error,
+		failed_at
+	FROM webhook_dlq`
+
+func scanDeadLetter(row pgx.CollectableRow) (DeadLetter, error) {
+	var d DeadLetter
+	err := row.Scan(&d.EventID, &d.Type, &d.SessionID, &d.EventAt, &d.JobID, &d.Attempts,
+		&d.LastError, &d.FailedAt)
+	return d, err
+}
+
 // List returns up to limit waiting dead letters, oldest failure first.
 func (q *DLQ) List(ctx context.Context, limit int) ([]DeadLetter, error) {
-	const sql = `SELECT event_id, type, session_id, event_at, job_id, attempts, last_error,
-			failed_at
-		FROM webhook_dlq ORDER BY failed_at, event_id LIMIT $1`
-	rows, _ := q.DB.Query(ctx, sql, limit)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (DeadLetter, error) {
-		var d DeadLetter
-		err := row.Scan(&d.EventID, &d.Type, &d.SessionID, &d.EventAt, &d.JobID, &d.Attempts,
-			&d.LastError, &d.FailedAt)
-		return d, err
-	})
+	rows, _ := q.DB.Query(ctx, selectDLQ+" ORDER BY failed_at, event_id LIMIT $1", limit)
+	out, err := pgx.CollectRows(rows, scanDeadLetter)
 	if err != nil {
 		return nil, fmt.Errorf("list dead letters: %w", err)
 	}

@@ -73,7 +73,7 @@ func TestDLQ_Replay(t *testing.T) {
 
 	t.Run("replay after the fix", func(t *testing.T) {
 		for i, want := range []bool{true, false} {
-			got, err := e.dlq.Replay(ctx, id)
+			got, err := e.dlq.Replay(ctx, id, false)
 			if err != nil || got != want {
 				t.Fatalf("Replay #%d = %v, %v; want %v, nil", i+1, got, err, want)
 			}
@@ -96,8 +96,71 @@ func TestDLQ_Replay(t *testing.T) {
 	})
 
 	t.Run("unknown event", func(t *testing.T) {
-		if _, err := e.dlq.Replay(ctx, 999999); !errors.Is(err, webhook.ErrNotDeadLettered) {
+		if _, err := e.dlq.Replay(ctx, 999999, false); !errors.Is(err, webhook.ErrNotDeadLettered) {
 			t.Errorf("Replay of an unknown event = %v, want ErrNotDeadLettered", err)
+		}
+	})
+}
+
+// seedDeadLetter stores an inbox event of session with a dead letter, as
+// a final failure leaves it, and returns the event id.
+func seedDeadLetter(t *testing.T, e *env, session string) int64 {
+	t.Helper()
+	const seed = `WITH ev AS (
+			INSERT INTO portal_events (received_at, type, session_id, guest_mac, event_at)
+			VALUES (now(), 'guest_login', $1, '02:00:00:AA:00:01', '2025-03-14T08:00:00Z')
+			RETURNING id)
+		INSERT INTO webhook_dead_letters (event_id, job_id, attempts, last_error, failed_at)
+		SELECT id, 1, 3, 'boom', now() FROM ev RETURNING event_id`
+	var id int64
+	if err := e.pool.QueryRow(context.Background(), seed, session).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestDLQ_Discard(t *testing.T) {
+	e := newEnv(t, 3)
+	ctx := context.Background()
+	kept, gone := seedDeadLetter(t, e, "s-kept"), seedDeadLetter(t, e, "s-gone")
+
+	for i, want := range []bool{true, false} {
+		if got, err := e.dlq.Discard(ctx, gone); err != nil || got != want {
+			t.Fatalf("Discard #%d = %v, %v; want %v, nil", i+1, got, err, want)
+		}
+	}
+	if got := testutil.ToFloat64(e.dlq.Collector()); got != 1 {
+		t.Errorf("routerlogger_dlq_depth = %v after a discard, want 1", got)
+	}
+	if _, err := e.dlq.Get(ctx, gone); !errors.Is(err, webhook.ErrNotDeadLettered) {
+		t.Errorf("Get of a discarded letter = %v, want ErrNotDeadLettered", err)
+	}
+	if d, err := e.dlq.Get(ctx, kept); err != nil || d.SessionID != "s-kept" || d.LastError != "boom" {
+		t.Errorf("Get = %+v, %v", d, err)
+	}
+
+	t.Run("replay refused unless forced", func(t *testing.T) {
+		if _, err := e.dlq.Replay(ctx, gone, false); !errors.Is(err, webhook.ErrDiscarded) {
+			t.Fatalf("Replay of a discarded letter = %v, want ErrDiscarded", err)
+		}
+		if got, err := e.dlq.Replay(ctx, gone, true); err != nil || !got {
+			t.Fatalf("forced Replay = %v, %v; want true, nil", got, err)
+		}
+		if got, err := e.dlq.Replay(ctx, gone, true); err != nil || got {
+			t.Fatalf("second forced Replay = %v, %v; want false, nil", got, err)
+		}
+		e.waitJobs(t)
+		if _, ok := e.sessions(t)["s-gone"]; !ok {
+			t.Error("forced replay did not derive the session")
+		}
+	})
+
+	t.Run("a replayed letter cannot be discarded", func(t *testing.T) {
+		if _, err := e.dlq.Discard(ctx, gone); !errors.Is(err, webhook.ErrNotDeadLettered) {
+			t.Errorf("Discard of a replayed letter = %v, want ErrNotDeadLettered", err)
+		}
+		if _, err := e.dlq.Discard(ctx, 999999); !errors.Is(err, webhook.ErrNotDeadLettered) {
+			t.Errorf("Discard of an unknown event = %v, want ErrNotDeadLettered", err)
 		}
 	})
 }

@@ -2,8 +2,9 @@
 // webhooks: POST /api/v1/webhooks/captive-portal.
 //
 // A delivery is checked in this order: size limit, HMAC-SHA256 signature
-// and its 5-minute window, JSON, the published JSON Schema, then the MACs
-// and the timestamp. A refused delivery gets a 4xx with its reason and a
+// and its 5-minute window (or, for a portal that cannot sign and only when
+// [Handler.Bearer] is on, a portal-scope bearer token), JSON, the
+// published JSON Schema, then the MACs and the timestamp. A refused delivery gets a 4xx with its reason and a
 // row in rejects (source 'portal'). An accepted one is stored in the inbox
 // table portal_events and its processing job enqueued in the same
 // transaction; only after the commit does the portal get 202. A repeated
@@ -33,6 +34,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/routerlogger/routerlogger/ingest/tokens"
 	"github.com/routerlogger/routerlogger/internal/clock"
 )
 
@@ -73,8 +75,14 @@ type Handler struct {
 	// Jobs enqueues the processing job in the inbox transaction.
 	Jobs Enqueuer
 	// Secret is the shared HMAC secret (ROUTERLOGGER_PORTAL_SECRET). With
-	// none, every delivery gets 503.
+	// none and Bearer off, every delivery gets 503.
 	Secret []byte
+	// Bearer accepts an "Authorization: Bearer" portal token instead of
+	// the signature (ROUTERLOGGER_PORTAL_BEARER). Off, a bearer-only
+	// delivery is refused with 401 and recorded in rejects.
+	Bearer bool
+	// Tokens checks portal bearer tokens; needed only when Bearer is on.
+	Tokens ScopeChecker
 	// Window is how old or new a signature may be (default 5 minutes).
 	Window time.Duration
 	// MaxBody caps the body in bytes (default [DefaultMaxBody]).
@@ -126,12 +134,13 @@ var (
 	radiusDoor = door{RadiusRejectSource, "radius accounting record"}
 )
 
-// admit runs the steps every webhook request passes: a configured secret,
-// the body limit, the signature and its window. It answers the request
-// itself and returns ok false when one fails.
+// admit runs the steps every webhook request passes: a configured secret
+// or bearer tokens, the body limit, then the signature and its window or
+// the bearer token. It answers the request itself and returns ok false
+// when one fails.
 func (h *Handler) admit(w http.ResponseWriter, r *http.Request, d door,
 	now time.Time) ([]byte, bool) {
-	if len(h.Secret) == 0 {
+	if len(h.Secret) == 0 && !h.Bearer {
 		h.logger().Error(d.what + " webhook has no secret; set ROUTERLOGGER_PORTAL_SECRET")
 		h.reply(w, http.StatusServiceUnavailable, Response{Error: "webhook secret not configured"})
 		return nil, false
@@ -139,13 +148,51 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, d door,
 
 	body, ref := h.readBody(r)
 	if ref == nil {
-		ref = h.check(r, body, now)
+		var err error
+		if ref, err = h.authenticate(r, body, now); err != nil {
+			h.unavailable(w, d, err)
+			return nil, false
+		}
 	}
 	if ref != nil {
 		h.refuse(w, r, d, *ref, now, body)
 		return nil, false
 	}
 	return body, true
+}
+
+// authenticate checks the signature, or the bearer token of a delivery
+// that has one and no signature. It returns an error only when the token
+// could not be checked.
+func (h *Handler) authenticate(r *http.Request, body []byte, now time.Time) (*refusal, error) {
+	auth := r.Header.Get("Authorization")
+	tok, bearer := strings.CutPrefix(auth, "Bearer ")
+	switch {
+	case bearer && r.Header.Get(SignatureHeader) == "":
+		return h.checkBearer(r.Context(), strings.TrimSpace(tok))
+	case len(h.Secret) == 0:
+		return &refusal{http.StatusUnauthorized, "",
+			"missing portal bearer token: this server takes bearer tokens, not signatures"}, nil
+	}
+	return h.check(r, body, now), nil
+}
+
+// checkBearer admits a portal-scope token when bearer tokens are on.
+func (h *Handler) checkBearer(ctx context.Context, tok string) (*refusal, error) {
+	if !h.Bearer {
+		return &refusal{http.StatusUnauthorized, "", "bearer tokens are not accepted for webhooks " +
+			"(ROUTERLOGGER_PORTAL_BEARER is off); sign the delivery"}, nil
+	}
+	_, err := h.Tokens.CheckScope(ctx, tok, tokens.ScopePortal)
+	switch {
+	case errors.Is(err, tokens.ErrInvalid):
+		return &refusal{http.StatusUnauthorized, "", "invalid or revoked portal token"}, nil
+	case errors.Is(err, tokens.ErrScope):
+		return &refusal{http.StatusForbidden, "", "token is not a portal token"}, nil
+	case err != nil:
+		return nil, fmt.Errorf("check portal token: %w", err)
+	}
+	return nil, nil
 }
 
 func (h *Handler) post(w http.ResponseWriter, r *http.Request) {

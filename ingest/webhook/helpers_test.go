@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/routerlogger/routerlogger/ingest/webhook"
@@ -45,6 +46,7 @@ type env struct {
 	handler *webhook.Handler
 	rt      *jobs.Runtime
 	dlq     *webhook.DLQ
+	reg     *prometheus.Registry // the worker's metrics
 }
 
 // newEnv builds an env whose jobs are tried maxAttempts times.
@@ -55,8 +57,9 @@ func newEnv(t *testing.T, maxAttempts int) *env {
 	insertRouters(t, pool)
 
 	quiet := slog.New(slog.DiscardHandler)
+	reg := prometheus.NewRegistry()
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &webhook.Worker{DB: pool, Log: quiet,
+	river.AddWorker(workers, &webhook.Worker{DB: pool, Log: quiet, Metrics: webhook.NewMetrics(reg),
 		Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
 	rt, err := jobs.New(pool, jobs.Config{Workers: workers, MaxWorkers: 20,
 		MaxAttempts: maxAttempts, StopGrace: time.Second, FetchPollInterval: 100 * time.Millisecond,
@@ -73,7 +76,7 @@ func newEnv(t *testing.T, maxAttempts int) *env {
 		}
 	})
 
-	e := &env{pool: pool, rt: rt, clock: clock.NewFake(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))}
+	e := &env{pool: pool, rt: rt, reg: reg, clock: clock.NewFake(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))}
 	e.handler = &webhook.Handler{DB: pool, Jobs: rt.Client(), Secret: testSecret, Clock: e.clock,
 		Log: quiet}
 	e.dlq = &webhook.DLQ{DB: pool, Jobs: rt.Client(), Log: quiet}

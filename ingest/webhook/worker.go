@@ -36,6 +36,8 @@ type Worker struct {
 	Backoff func(attempt int) time.Duration
 	// Log receives dead-letter warnings; nil means slog.Default.
 	Log *slog.Logger
+	// Metrics records each attempt; nil records nothing.
+	Metrics *Metrics
 }
 
 // SessionEvent is what the session derivation needs of an inbox event.
@@ -91,15 +93,31 @@ func (w *Worker) NextRetry(job *river.Job[ProcessArgs]) time.Time {
 // Work applies the event. On the last attempt a failure is recorded in
 // webhook_dead_letters before River discards the job.
 func (w *Worker) Work(ctx context.Context, job *river.Job[ProcessArgs]) (err error) {
+	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("portal event %d: panic: %v", job.Args.EventID, p)
 		}
-		if err != nil && job.Attempt >= job.MaxAttempts && !isCancel(err) {
+		outcome := attemptOutcome(job, err)
+		if outcome == OutcomeDeadLetter {
 			w.deadLetter(ctx, job, err)
 		}
+		w.Metrics.observe(time.Since(start), outcome)
 	}()
 	return w.apply(ctx, job.Args.EventID)
+}
+
+// attemptOutcome names what an attempt that returned err leads to.
+func attemptOutcome(job *river.Job[ProcessArgs], err error) string {
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case isCancel(err):
+		return OutcomeCancel
+	case job.Attempt >= job.MaxAttempts:
+		return OutcomeDeadLetter
+	}
+	return OutcomeRetry
 }
 
 // apply rederives the event's session under a per-session lock.
@@ -201,7 +219,7 @@ func (w *Worker) deadLetter(ctx context.Context, job *river.Job[ProcessArgs], ca
 		VALUES ($1, $2, $3, $4, now())
 		ON CONFLICT (event_id) DO UPDATE SET job_id = excluded.job_id,
 			attempts = excluded.attempts, last_error = excluded.last_error,
-			failed_at = excluded.failed_at, replayed_at = NULL`
+			failed_at = excluded.failed_at, replayed_at = NULL, discarded_at = NULL`
 	_, err := w.DB.Exec(ctx, q, job.Args.EventID, job.ID, job.Attempt, cause.Error())
 	log := w.Log
 	if log == nil {

@@ -52,8 +52,11 @@ type Config struct {
 	// hour, far too long for a webhook event left running by a crash; zero
 	// keeps River's default. It must exceed River's job timeout (1 minute).
 	RescueAfter time.Duration
+	// JobTimeout cancels a job's context after this long (River's default,
+	// 1 minute, when zero); RescueAfter must exceed it.
+	JobTimeout time.Duration
 	// PeriodicJobs are inserted on their schedules by the elected leader
-	// among the instances (River's periodic jobs); they need Workers.
+	// among the instances; their workers must be in Workers.
 	PeriodicJobs []*river.PeriodicJob
 	// Log receives River's logs; nil means slog.Default.
 	Log *slog.Logger
@@ -116,13 +119,14 @@ func New(pool *pgxpool.Pool, cfg Config) (*Runtime, error) {
 		MaxAttempts:          positive(cfg.MaxAttempts, DefaultMaxAttempts),
 		FetchPollInterval:    cfg.FetchPollInterval,
 		RescueStuckJobsAfter: cfg.RescueAfter,
+		JobTimeout:           cfg.JobTimeout,
+		PeriodicJobs:         cfg.PeriodicJobs,
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
 		rc.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: positive(cfg.MaxWorkers, DefaultMaxWorkers)},
 		}
-		rc.PeriodicJobs = cfg.PeriodicJobs
 	}
 
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)

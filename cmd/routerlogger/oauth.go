@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/routerlogger/routerlogger/internal/config"
+	"github.com/routerlogger/routerlogger/internal/db"
+	"github.com/routerlogger/routerlogger/sync/oauth"
+)
+
+func init() {
+	commands["oauth"] = command{"authorise RouterLogger at RMS (OAuth), show token states", runOAuth}
+}
+
+// defaultRMSAuthBase is where RMS's OAuth endpoints live (its API is on
+// another host, ROUTERLOGGER_RMS_URL).
+const defaultRMSAuthBase = "https://rms.teltonika-networks.com"
+
+// rmsOAuthConfig is the OAuth settings of RMS. OAuth is on when the client
+// id is set; otherwise RMS is reached with the personal access token.
+type rmsOAuthConfig struct {
+	clientID     *string
+	clientSecret *string
+	redirectURL  *string
+	authBase     *string
+	secretKey    *string
+}
+
+// registerRMSOAuth registers the RMS OAuth settings.
+func registerRMSOAuth(f *flags) *rmsOAuthConfig {
+	c := f.cfg
+	o := &rmsOAuthConfig{
+		clientID: c.String("rms-client-id", envs("RMS_CLIENT_ID"), "",
+			"RMS OAuth client id; set, RMS is reached by OAuth instead of ROUTERLOGGER_RMS_TOKEN"),
+		clientSecret: c.Secret("rms-client-secret", envs("RMS_CLIENT_SECRET"),
+			"RMS OAuth client secret (empty for a public client)"),
+		redirectURL: c.String("rms-redirect-url", envs("RMS_REDIRECT_URL"), "",
+			"the OAuth callback URL registered at RMS, ending in /oauth/rms/callback"),
+		authBase: c.URL("rms-auth-url", envs("RMS_AUTH_URL"), defaultRMSAuthBase,
+			[]string{"https", "http"}, "base of RMS's /account/authorize and /account/token"),
+		secretKey: c.Secret("secret-key", []string{oauth.SecretKeyEnv},
+			"32 bytes, hex or base64 (new,old to rotate): encrypts stored OAuth tokens"),
+	}
+	f.checks = append(f.checks, o.check)
+	return o
+}
+
+// enabled reports whether RMS OAuth is configured.
+func (o *rmsOAuthConfig) enabled() bool { return *o.clientID != "" }
+
+// check refuses a half-configured OAuth at start, naming what is missing.
+func (o *rmsOAuthConfig) check() error {
+	if !o.enabled() {
+		return nil
+	}
+	if *o.redirectURL == "" {
+		return &config.Error{Name: "ROUTERLOGGER_RMS_REDIRECT_URL", Value: "",
+			Reason: "required when ROUTERLOGGER_RMS_CLIENT_ID is set (the callback registered at RMS)"}
+	}
+	if _, err := oauth.ParseKeys(*o.secretKey); err != nil {
+		return &config.Error{Name: oauth.SecretKeyEnv, Value: "<redacted>", Reason: err.Error()}
+	}
+	return nil
+}
+
+// flow builds the RMS OAuth flow; nil when OAuth is off. It does no I/O.
+func (o *rmsOAuthConfig) flow(pool *pgxpool.Pool, log *slog.Logger,
+	reg prometheus.Registerer) (*oauth.Flow, error) {
+	if !o.enabled() {
+		return nil, nil
+	}
+	keys, err := oauth.ParseKeys(*o.secretKey)
+	if err != nil {
+		return nil, err
+	}
+	return oauth.NewFlow(oauth.Config{
+		Provider: "rms", ClientID: *o.clientID, ClientSecret: *o.clientSecret,
+		RedirectURL: *o.redirectURL,
+		AuthURL:     oauth.RMSAuthURL(*o.authBase), TokenURL: oauth.RMSTokenURL(*o.authBase),
+		Logger: log.With("component", "oauth"), Registerer: reg,
+	}, oauth.NewStore(pool, keys))
+}
+
+const oauthUsage = `oauth start rms     print the URL that authorises RouterLogger at RMS
+       routerlogger oauth status        list stored tokens' states (no secrets)`
+
+// runOAuth starts an authorisation or lists token states. The start is a
+// command, not a public route, on purpose: whoever completes a started
+// flow decides whose RMS account the token belongs to.
+func runOAuth(ctx context.Context, e *env, args []string) error {
+	if done, err := subcommandHelp(e, args, oauthUsage); done {
+		return err
+	}
+	sub, args := args[0], args[1:]
+	switch {
+	case sub == "start" && len(args) > 0 && args[0] == "rms":
+		args = args[1:]
+	case sub == "status":
+	default:
+		fmt.Fprintf(e.stderr, "routerlogger oauth: unknown subcommand %q\nUsage: routerlogger %s\n",
+			sub, oauthUsage)
+		return errUsage
+	}
+
+	f := newFlags(e, "oauth "+sub, oauthUsage)
+	url := f.databaseURL()
+	o := registerRMSOAuth(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log := f.logger()
+	pool, err := openPool(ctx, *url, 2, false)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := db.Migrate(ctx, pool, log, db.TimescaleAuto); err != nil {
+		return err
+	}
+
+	if sub == "status" {
+		return printOAuthStates(ctx, e, pool)
+	}
+	if !o.enabled() {
+		return errors.New("oauth start rms: set ROUTERLOGGER_RMS_CLIENT_ID, ROUTERLOGGER_RMS_REDIRECT_URL " +
+			"and ROUTERLOGGER_SECRET_KEY first")
+	}
+	fl, err := o.flow(pool, log, prometheus.NewRegistry())
+	if err != nil {
+		return err
+	}
+	authURL, err := fl.Start(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stderr, "Open this URL within 10 minutes, log in to RMS and consent; "+
+		"RMS then sends the browser to the callback served by `routerlogger serve`:")
+	fmt.Fprintln(e.stdout, authURL)
+	return nil
+}
+
+// printOAuthStates prints the view oauth_state.
+func printOAuthStates(ctx context.Context, e *env, pool *pgxpool.Pool) error {
+	rows, err := pool.Query(ctx, `SELECT provider, state, expires_at, updated_at, coalesce(last_error, '')
+		FROM oauth_state ORDER BY provider`)
+	if err != nil {
+		return fmt.Errorf("read oauth_state: %w", err)
+	}
+	defer rows.Close()
+
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROVIDER\tSTATE\tEXPIRES\tUPDATED\tLAST ERROR")
+	for rows.Next() {
+		var provider, state, lastErr string
+		var expires *time.Time
+		var updated time.Time
+		if err := rows.Scan(&provider, &state, &expires, &updated, &lastErr); err != nil {
+			return err
+		}
+		exp := "never"
+		if expires != nil {
+			exp = expires.UTC().Format(lockTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", provider, state, exp, updated.UTC().Format(lockTime), lastErr)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
