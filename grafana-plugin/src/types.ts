@@ -21,6 +21,7 @@ export type QueryType =
   | 'dlq_depth'
   | 'dlq_events'
   | 'portal_inbox'
+  | 'oauth_state'
   | 'alert_router_offline'
   | 'alert_fleet_silent'
   | 'alert_reject_rate'
@@ -29,6 +30,7 @@ export type QueryType =
   | 'alert_sync_overdue'
   | 'alert_dlq_depth'
   | 'alert_inbox_lag'
+  | 'alert_oauth_reauth'
   | 'raw_sql'
   | 'variable';
 
@@ -252,6 +254,13 @@ export const QUERY_TYPES: QueryTypeInfo[] = [
     defaults: {},
   },
   {
+    value: 'oauth_state',
+    label: 'OAuth state',
+    description: 'Authorisation of each outside service: ok or needs_reauth, expiry, last error.',
+    options: [],
+    defaults: {},
+  },
+  {
     value: 'alert_router_offline',
     label: 'Alert: router offline',
     description: 'Minutes since the last sample, one row per router.',
@@ -304,6 +313,13 @@ export const QUERY_TYPES: QueryTypeInfo[] = [
     value: 'alert_inbox_lag',
     label: 'Alert: portal inbox lag',
     description: 'Minutes since the oldest captive-portal event still waiting arrived.',
+    options: [],
+    defaults: {},
+  },
+  {
+    value: 'alert_oauth_reauth',
+    label: 'Alert: OAuth needs re-authorisation',
+    description: '1 for each outside service an operator must authorise again, else 0.',
     options: [],
     defaults: {},
   },

@@ -56,6 +56,8 @@ var goldenCases = []goldenCase{
 	{"alert_sync_overdue", "alert_sync_overdue", `{}`, time.Minute},
 	{"alert_dlq_depth", "alert_dlq_depth", `{}`, time.Minute},
 	{"alert_inbox_lag", "alert_inbox_lag", `{}`, time.Minute},
+	{"oauth_state", "oauth_state", `{}`, time.Minute},
+	{"alert_oauth_reauth", "alert_oauth_reauth", `{}`, time.Minute},
 	{"raw_sql_table", "raw_sql", `{"format": "table", "rawSql": "SELECT serial, name, ` +
 		`sum(total_bytes) AS total FROM router_usage_daily WHERE $__timeFilter(bucket) ` +
 		`GROUP BY serial, name ORDER BY serial;"}`, time.Hour},

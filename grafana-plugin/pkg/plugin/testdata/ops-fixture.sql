@@ -95,3 +95,12 @@ FROM (VALUES
 LEFT JOIN routers r ON r.serial = s.serial
 CROSS JOIN LATERAL (SELECT CASE WHEN s.serial IS NULL THEN '02:00:00:00:00:FF' END)
     AS m (router_mac);
+
+-- OAuth: RMS authorised, ClickUp refused its token and needs an operator.
+-- The tokens are placeholders: the plugin never reads them.
+INSERT INTO oauth_tokens (provider, key_id, access_token, refresh_token, token_type, expires_at,
+                          state, last_error, updated_at) VALUES
+    ('rms', 'k1', '\x00', '\x00', 'Bearer', '2025-03-15 00:45Z', 'ok', NULL,
+     '2025-03-14 23:45Z'),
+    ('clickup', 'k1', '\x00', NULL, 'Bearer', NULL, 'needs_reauth',
+     'clickup: 401 unauthorized: token revoked', '2025-03-14 22:00:02Z');
