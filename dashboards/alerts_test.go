@@ -174,6 +174,7 @@ func TestAlertRules_Thresholds(t *testing.T) {
 		{"routerlogger-sync-overdue", "alert_sync_overdue", nil, 0},
 		{"routerlogger-dlq-depth", "alert_dlq_depth", nil, 10},
 		{"routerlogger-inbox-lag", "alert_inbox_lag", nil, 5},
+		{"routerlogger-oauth-reauth", "alert_oauth_reauth", nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uid, func(t *testing.T) {
@@ -224,6 +225,7 @@ func TestAlertRules_Labels(t *testing.T) {
 		{"routerlogger-router-offline", []string{"serial", "name"}},
 		{"routerlogger-lock-held", []string{"lock", "holder"}},
 		{"routerlogger-sync-overdue", []string{"job"}},
+		{"routerlogger-oauth-reauth", []string{"provider"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uid, func(t *testing.T) {
