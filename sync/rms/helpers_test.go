@@ -77,10 +77,10 @@ func (s *setup) run(t *testing.T) syncrun.Result {
 
 // runLog is a row of sync_run_log.
 type runLog struct {
-	status               string
-	cursor, resumedFrom  *string
-	err                  *string
-	errors               []string
+	status              string
+	cursor, resumedFrom *string
+	err                 *string
+	errors              []string
 }
 
 func (s *setup) runLog(t *testing.T, id int64) runLog {
