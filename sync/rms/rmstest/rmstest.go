@@ -90,6 +90,13 @@ func (f *Fake) SetDevices(devices []json.RawMessage) {
 	f.devices = devices
 }
 
+// Devices returns the fleet (JSON objects).
+func (f *Fake) Devices() []json.RawMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]json.RawMessage(nil), f.devices...)
+}
+
 // SetTotal makes meta.total say n whatever the fleet (-1: the fleet's size).
 func (f *Fake) SetTotal(n int) {
 	f.mu.Lock()
