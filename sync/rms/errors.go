@@ -77,7 +77,11 @@ func (e *TokenError) Unwrap() error { return e.Err }
 
 // NeedsReauthorization reports whether err is a token source error that
 // an operator must fix by authorising again (sync/oauth's "needs
-// re-authorisation", or an OAuth token endpoint that refused).
+// re-authorisation", or an OAuth token endpoint that refused). Every
+// token source error fails the run; this only tells the two apart.
+//
+// TODO(rms): match sync/oauth's ErrNeedsReauth with errors.Is once that
+// package is merged, instead of its message.
 func NeedsReauthorization(err error) bool {
 	var te *TokenError
 	if !errors.As(err, &te) {

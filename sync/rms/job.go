@@ -93,10 +93,10 @@ func NewJob(o JobOptions) (*Job, error) {
 func (j *Job) Name() string { return JobName }
 
 // Run does one pass: every page of devices from the cursor run.Resume on,
-// each device upserted (and its recent data usage stored), the next
-// offset checkpointed after each page. A 429 or the quota stops the pass
-// at once as partial, keeping what was done; the next run resumes at the
-// page that was refused.
+// until a short or empty page or offset meta.total; each device upserted
+// (and its recent data usage stored), the next offset checkpointed after
+// each page. A 429 or the quota stops the pass at once as partial,
+// keeping what was done; the next run resumes at the page refused.
 func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 	p := &pass{Job: j, run: run, s: j.client.Session(), usage: j.usageDays > 0}
 	offset := j.resume(run.Resume)
@@ -118,7 +118,7 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 		}
 
 		offset += len(page.Devices)
-		if len(page.Devices) < j.pageSize || offset >= page.Total {
+		if len(page.Devices) < j.pageSize || (page.Total > 0 && offset >= page.Total) {
 			return nil
 		}
 		if err := run.Checkpoint(ctx, strconv.Itoa(offset)); err != nil {

@@ -264,6 +264,32 @@ func TestJob_DroppedConnection(t *testing.T) {
 		wantCount(t, s.fake, "devices offset=2", 2)
 	})
 
+	t.Run("timeout and 503 once: retried, run ok", func(t *testing.T) {
+		s := newSetup(t, testkit.MigratedDB(t), func(o *rms.JobOptions) {
+			o.Client.HTTP = &http.Client{Timeout: 200 * time.Millisecond}
+		})
+		s.fake.SetHook(func(w http.ResponseWriter, r *http.Request, key string, n int) bool {
+			switch {
+			case key == "devices offset=0" && n == 1:
+				select { // longer than the client's timeout
+				case <-r.Context().Done():
+				case <-time.After(2 * time.Second):
+				}
+				return true
+			case key == "devices offset=2" && n == 1:
+				s.fake.WriteError(w, http.StatusServiceUnavailable)
+				return true
+			}
+			return false
+		})
+		res := s.run(t)
+		if res.Status != syncrun.StatusOK || res.Counts.Fetched != 3 {
+			t.Errorf("run: %+v, want ok", res)
+		}
+		wantCount(t, s.fake, "devices offset=0", 2)
+		wantCount(t, s.fake, "devices offset=2", 2)
+	})
+
 	t.Run("always: attempts used, run failed with cursor", func(t *testing.T) {
 		s := newSetup(t, testkit.MigratedDB(t), nil)
 		s.fake.SetHook(func(w http.ResponseWriter, _ *http.Request, key string, _ int) bool {
