@@ -360,7 +360,7 @@ func TestJob_Quota(t *testing.T) {
 		t.Errorf("rms_quota: %d of %d (%.2f), want 3 of 3 (1.00)", requests, quota, ratio)
 	}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
-# HELP routerlogger_rms_quota_used_requests RMS requests counted this calendar month (UTC) by every instance, as of this instance's last request.
+# HELP routerlogger_rms_quota_used_requests RMS requests counted this month (UTC) by all instances, at this one's last request.
 # TYPE routerlogger_rms_quota_used_requests gauge
 routerlogger_rms_quota_used_requests 3
 `), "routerlogger_rms_quota_used_requests"); err != nil {

@@ -105,7 +105,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		used: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "routerlogger_rms_quota_used_requests",
-			Help: "RMS requests counted this calendar month (UTC) by every instance, as of this instance's last request.",
+			Help: "RMS requests counted this month (UTC) by all instances, at this one's last request.",
 		}),
 		limit: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "routerlogger_rms_quota_limit_requests",
