@@ -266,14 +266,14 @@ func TestJob_DroppedConnection(t *testing.T) {
 
 	t.Run("timeout and 503 once: retried, run ok", func(t *testing.T) {
 		s := newSetup(t, testkit.MigratedDB(t), func(o *rms.JobOptions) {
-			o.Client.HTTP = &http.Client{Timeout: 200 * time.Millisecond}
+			o.Client.HTTP = &http.Client{Timeout: time.Second}
 		})
 		s.fake.SetHook(func(w http.ResponseWriter, r *http.Request, key string, n int) bool {
 			switch {
 			case key == "devices offset=0" && n == 1:
 				select { // longer than the client's timeout
 				case <-r.Context().Done():
-				case <-time.After(2 * time.Second):
+				case <-time.After(5 * time.Second):
 				}
 				return true
 			case key == "devices offset=2" && n == 1:
