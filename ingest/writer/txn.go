@@ -35,6 +35,8 @@ type inventory struct {
 	name, model, firmware, imei, iccid, mac, wlanMAC string
 	bits                                             int
 	first, last                                      time.Time // reading times, minute precision
+	// fwAt is the time of the newest reading that named firmware.
+	fwAt time.Time
 }
 
 type rollKey struct {
