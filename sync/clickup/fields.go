@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/routerlogger/routerlogger/sync/syncrun"
 )
 
 // Keys of the synced custom fields; [Config.FieldNames] maps them to the
@@ -82,7 +84,7 @@ func resolve(fields []Field, names map[string]string) fieldSet {
 // fields returns the list's fields: from the cache in the database when
 // it is fresh and complete, else from ClickUp (retried with back-off),
 // stored back for the other instances.
-func (j *Job) fields(ctx context.Context, force bool) (fieldSet, error) {
+func (j *Job) fields(ctx context.Context, run *syncrun.Run, force bool) (fieldSet, error) {
 	if !force {
 		cached, at, err := j.store.cachedFields(ctx, j.cfg.ListID)
 		if err != nil {
@@ -99,6 +101,7 @@ func (j *Job) fields(ctx context.Context, force bool) (fieldSet, error) {
 	if err != nil {
 		return fieldSet{}, err
 	}
+	run.AddFetched(len(fields))
 	if err := j.store.cacheFields(ctx, j.cfg.ListID, fields, j.cfg.Clock.Now()); err != nil {
 		return fieldSet{}, err
 	}

@@ -135,7 +135,7 @@ type pass struct {
 
 // Run does one pass over the routers, from the run's cursor.
 func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
-	fs, err := j.fields(ctx, false)
+	fs, err := j.fields(ctx, run, false)
 	if err != nil {
 		if wait, ok := RetryAfter(err); ok {
 			run.Partial(err, wait)
@@ -174,6 +174,11 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 		if len(rs) < pageSize {
 			break
 		}
+	}
+	// The pass got to the end: a run that still ends partial (fields
+	// missing) must not leave a cursor that skips routers next time.
+	if err := run.Checkpoint(ctx, ""); err != nil {
+		return fmt.Errorf("clickup: %w", err)
 	}
 
 	if len(p.fields.missing) > 0 {

@@ -16,7 +16,7 @@ var errFieldWrites = errors.New("field writes failed")
 func (j *Job) syncRouter(ctx context.Context, p *pass, r router) error {
 	if p.rediscover && !p.rediscovered {
 		p.rediscovered = true
-		fs, err := j.fields(ctx, true)
+		fs, err := j.fields(ctx, p.run, true)
 		if err != nil {
 			return err
 		}
