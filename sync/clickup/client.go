@@ -224,20 +224,23 @@ func (c *Client) decode(method, path string, resp *http.Response, out any) error
 }
 
 // observe reads the rate-limit headers of resp: when few requests remain
-// the next one waits for the reset. For a 429 it returns the wait before
+// (a success at or under the low-water mark) the next one waits for the
+// reset. For a 429 it returns the wait before
 // the retry: Retry-After when given, else until X-RateLimit-Reset.
 func (c *Client) observe(resp *http.Response) (time.Duration, bool) {
 	now := c.clock.Now()
 	reset, hasReset := unixHeader(resp.Header, "X-RateLimit-Reset")
 	remaining, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("X-RateLimit-Remaining")))
-	if err == nil && hasReset && c.lowWater >= 0 && remaining <= c.lowWater {
+	limited := resp.StatusCode == http.StatusTooManyRequests
+	// A 429 names its own wait (Retry-After first), which replaces this.
+	if !limited && err == nil && hasReset && c.lowWater >= 0 && remaining <= c.lowWater {
 		c.mu.Lock()
 		if reset.After(c.notBefore) {
 			c.notBefore = reset
 		}
 		c.mu.Unlock()
 	}
-	if resp.StatusCode != http.StatusTooManyRequests {
+	if !limited {
 		return 0, false
 	}
 
