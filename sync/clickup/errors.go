@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/routerlogger/routerlogger/internal/breaker"
 )
 
 // Error is an error answer of the ClickUp API: its HTTP status and the
@@ -80,9 +82,13 @@ func IsFieldGone(err error) bool {
 }
 
 // Unsent reports whether err proves the request was not carried out: an
-// error answer below 500 (a 429 included). A transport error, a timeout or
-// a 5xx may hide a request that did take effect.
+// error answer below 500 (a 429 included), or a request the circuit
+// breaker held back. A transport error, a timeout or a 5xx may hide a
+// request that did take effect.
 func Unsent(err error) bool {
+	if errors.Is(err, breaker.ErrOpen) {
+		return true
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Status < 500

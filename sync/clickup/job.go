@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/routerlogger/routerlogger/internal/breaker"
 	"github.com/routerlogger/routerlogger/internal/clock"
 	"github.com/routerlogger/routerlogger/sync/syncrun"
 )
@@ -189,14 +190,15 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 }
 
 // stop ends the pass on an error that stops every router: a rate limit
-// ends the run partial (resumed at the cursor after the wait), the end of
-// the run's time ends it quietly, anything else fails it.
+// ends the run partial (resumed at the cursor after the wait), as do an
+// open breaker and the end of the run's time; anything else fails it.
 func (j *Job) stop(run *syncrun.Run, err error) error {
 	if wait, ok := RetryAfter(err); ok {
 		run.Partial(err, wait)
 		return nil
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, breaker.ErrOpen) {
 		run.Partial(err, 0)
 		return nil
 	}

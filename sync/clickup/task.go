@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/routerlogger/routerlogger/internal/breaker"
 )
 
 // errFieldWrites is the error of a router some of whose field writes
@@ -52,11 +54,14 @@ func (j *Job) syncRouter(ctx context.Context, p *pass, r router) error {
 	}
 }
 
-// fatal reports whether err stops the pass rather than one router.
+// fatal reports whether err stops the pass rather than one router: a
+// rate limit, an authorization error, an open breaker (ClickUp is down),
+// the run's end, or the database.
 func fatal(ctx context.Context, err error) bool {
 	_, limited := RetryAfter(err)
 	var dbErr interface{ SQLState() string }
-	return limited || IsAuth(err) || ctx.Err() != nil || errors.As(err, &dbErr)
+	return limited || IsAuth(err) || errors.Is(err, breaker.ErrOpen) || ctx.Err() != nil ||
+		errors.As(err, &dbErr)
 }
 
 // writeRouter makes every write r's task lacks: the create (or the
