@@ -161,8 +161,8 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 			return fmt.Errorf("clickup: %w", err)
 		}
 		for _, r := range rs {
-			if ctx.Err() != nil {
-				return nil // the run's time is up: the next run resumes at the cursor
+			if ctx.Err() != nil { // the run's time is up: the next run resumes at the cursor
+				return j.stop(run, ctx.Err())
 			}
 			if err := j.syncRouter(ctx, p, r); err != nil {
 				return j.stop(run, err)
