@@ -172,7 +172,6 @@ func value(t *clickuptest.Task, field string) string {
 // Field ids of clickup-list-fields.json.
 const (
 	idMAC       = "a1b2c3d4-0000-4000-8000-00000000000a"
-	idIMEI      = "a1b2c3d4-0000-4000-8000-00000000000b"
 	idLastSeen  = "a1b2c3d4-0000-4000-8000-00000000000f"
 	idDataToday = "a1b2c3d4-0000-4000-8000-000000000010"
 	idStatus    = "a1b2c3d4-0000-4000-8000-000000000011"
