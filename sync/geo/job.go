@@ -118,7 +118,7 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 		err := j.locateRouter(ctx, run, rc)
 		switch {
 		case errors.Is(err, ErrKey):
-			return err
+			return fmt.Errorf("%w (check the API key and the account's balance)", err)
 		case errors.Is(err, ErrUnavailable):
 			return j.stopPartial(ctx, run, done, err)
 		case err != nil:
@@ -212,7 +212,10 @@ func (j *Job) resolve(ctx context.Context, run *syncrun.Run, c Cell) (Location, 
 	run.AddFetched(1)
 	loc, err := j.cfg.Client.Locate(ctx, c)
 	j.m.lookup(loc, err)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrKey), errors.Is(err, ErrUnavailable):
+		return Location{}, err // about the provider, not this cell
+	case err != nil:
 		return Location{}, fmt.Errorf("cell %s: %w", c, err)
 	}
 	if err := j.store.save(ctx, c, loc, now); err != nil {

@@ -61,6 +61,17 @@ func TestJob_Fixture(t *testing.T) {
 		}
 	})
 
+	t.Run("views granted to the reader", func(t *testing.T) {
+		for _, v := range []string{"router_location_current", "router_location_history"} {
+			var ok bool
+			err := h.pool.QueryRow(t.Context(),
+				"SELECT has_table_privilege('routerlogger_reader', $1, 'SELECT')", v).Scan(&ok)
+			if err != nil || !ok {
+				t.Errorf("routerlogger_reader cannot read %s (%v)", v, err)
+			}
+		}
+	})
+
 	t.Run("not found is cached as unknown", func(t *testing.T) {
 		var found bool
 		var msg string
