@@ -34,6 +34,11 @@ const maxBody = 1 << 20
 // else will succeed until an operator acts, so the run fails.
 var ErrKey = errors.New("provider refused the key")
 
+// ErrEndpoint is wrapped by the error of a request whose URL does not
+// answer as the process API (404, 405): a setting is wrong, so the run
+// fails.
+var ErrEndpoint = errors.New("not the provider's process endpoint")
+
 // ErrUnavailable is wrapped by the error of a request that still failed
 // after the retry budget: rate limited (429), a 5xx, a transport error or
 // the breaker open. Use [RetryAfter] for the wait the provider asked for.
@@ -142,8 +147,8 @@ type response struct {
 }
 
 // Locate asks for c's position, retrying 429, 5xx and transport errors
-// within the budget. Its errors wrap [ErrKey] or [ErrUnavailable], or are
-// about this cell alone (a malformed answer, an invalid request).
+// within the budget. Its errors wrap [ErrKey], [ErrEndpoint] or
+// [ErrUnavailable], or are about this cell alone (a malformed answer, an invalid request).
 func (cl *Client) Locate(ctx context.Context, c Cell) (Location, error) {
 	body, err := cl.body(c)
 	if err != nil {
@@ -228,6 +233,8 @@ func (cl *Client) answer(resp *http.Response, raw []byte) (Location, error) {
 		}
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return Location{}, fmt.Errorf("geo: %w: HTTP %d: %s", ErrKey, code, snippet(raw))
+	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
+		return Location{}, fmt.Errorf("geo: %s %w: HTTP %d", cl.opts.URL, ErrEndpoint, code)
 	}
 
 	var r response

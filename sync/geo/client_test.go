@@ -33,6 +33,8 @@ func TestClient_Locate(t *testing.T) {
 		{name: "bad key", key: "FAKE-nope", wantErr: geo.ErrKey, calls: 1},
 		{name: "HTTP 401", key: geotest.Key, failures: []geotest.Failure{{Status: 401}},
 			wantErr: geo.ErrKey, calls: 1},
+		{name: "HTTP 404", key: geotest.Key, failures: []geotest.Failure{{Status: 404}},
+			wantErr: geo.ErrEndpoint, calls: 1},
 		{name: "5xx three times", key: geotest.Key, failures: []geotest.Failure{{Status: 502},
 			{Status: 500}, {Status: 504}}, wantErr: geo.ErrUnavailable, calls: 3},
 		{name: "rate limit in the body", key: geotest.Key, failures: []geotest.Failure{

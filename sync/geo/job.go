@@ -119,6 +119,8 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 		switch {
 		case errors.Is(err, ErrKey):
 			return fmt.Errorf("%w (check the API key and the account's balance)", err)
+		case errors.Is(err, ErrEndpoint):
+			return err
 		case errors.Is(err, ErrUnavailable):
 			return j.stopPartial(ctx, run, done, err)
 		case err != nil:
@@ -173,7 +175,8 @@ func (j *Job) locateRouter(ctx context.Context, run *syncrun.Run, rc routerCell)
 
 	loc, err := j.resolve(ctx, run, c)
 	switch {
-	case errors.Is(err, ErrKey), errors.Is(err, ErrUnavailable), ctx.Err() != nil:
+	case errors.Is(err, ErrKey), errors.Is(err, ErrEndpoint), errors.Is(err, ErrUnavailable),
+		ctx.Err() != nil:
 		return err
 	case err != nil:
 		run.Fail(rc.serial, err)
@@ -213,7 +216,7 @@ func (j *Job) resolve(ctx context.Context, run *syncrun.Run, c Cell) (Location, 
 	loc, err := j.cfg.Client.Locate(ctx, c)
 	j.m.lookup(loc, err)
 	switch {
-	case errors.Is(err, ErrKey), errors.Is(err, ErrUnavailable):
+	case errors.Is(err, ErrKey), errors.Is(err, ErrEndpoint), errors.Is(err, ErrUnavailable):
 		return Location{}, err // about the provider, not this cell
 	case err != nil:
 		return Location{}, fmt.Errorf("cell %s: %w", c, err)

@@ -221,6 +221,17 @@ func TestJob_BadKey(t *testing.T) {
 	}
 }
 
+// TestJob_WrongEndpoint checks a URL that is not the process API fails
+// the run instead of every router.
+func TestJob_WrongEndpoint(t *testing.T) {
+	h := newHarness(t, harnessOpts{fixture: true})
+	h.fake.FailNext(geotest.Failure{Status: 404, Body: "not found"})
+	res := h.run(t)
+	if res.Status != syncrun.StatusFailed || !strings.Contains(res.Error, "HTTP 404") {
+		t.Fatalf("run %s: %q; want failed on the 404", res.Status, res.Error)
+	}
+}
+
 // TestJob_NoBalance checks an exhausted balance fails the run too.
 func TestJob_NoBalance(t *testing.T) {
 	h := newHarness(t, harnessOpts{fixture: true})
