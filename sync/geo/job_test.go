@@ -1,10 +1,14 @@
 package geo_test
 
 import (
+	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/routerlogger/routerlogger/sync/geo"
 	"github.com/routerlogger/routerlogger/sync/geo/geotest"
@@ -61,13 +65,28 @@ func TestJob_Fixture(t *testing.T) {
 		}
 	})
 
-	t.Run("views granted to the reader", func(t *testing.T) {
+	t.Run("views for the reader only", func(t *testing.T) {
+		conn, err := h.pool.Acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Release()
+		if _, err := conn.Exec(t.Context(), "SET ROLE routerlogger_reader"); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec(context.Background(), "RESET ROLE")
+
 		for _, v := range []string{"router_location_current", "router_location_history"} {
-			var ok bool
-			err := h.pool.QueryRow(t.Context(),
-				"SELECT has_table_privilege('routerlogger_reader', $1, 'SELECT')", v).Scan(&ok)
-			if err != nil || !ok {
-				t.Errorf("routerlogger_reader cannot read %s (%v)", v, err)
+			var n int
+			if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM "+v).Scan(&n); err != nil || n != 2 {
+				t.Errorf("reader: %s: %d rows, %v; want 2", v, n, err)
+			}
+		}
+		for _, tbl := range []string{"router_locations", "geo_cells"} {
+			var pgErr *pgconn.PgError
+			if _, err := conn.Exec(t.Context(), "SELECT * FROM "+tbl); !errors.As(err, &pgErr) ||
+				pgErr.Code != "42501" {
+				t.Errorf("reader: %s: %v, want permission denied", tbl, err)
 			}
 		}
 	})
