@@ -103,7 +103,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Job, error) {
 func (j *Job) Name() string { return Name }
 
 // Run does one pass over every router after the resume point. It counts
-// fetched for each cell asked of the provider, changed for each history
+// fetched for each cell the provider answered for (found or not), changed for each history
 // row added, skipped for each router left alone (placeholder or unknown
 // cell, or not moved), and fails a router whose answer was unusable.
 func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
@@ -212,7 +212,6 @@ func (j *Job) resolve(ctx context.Context, run *syncrun.Run, c Cell) (Location, 
 		return cc.loc, nil
 	}
 
-	run.AddFetched(1)
 	loc, err := j.cfg.Client.Locate(ctx, c)
 	j.m.lookup(loc, err)
 	switch {
@@ -221,6 +220,7 @@ func (j *Job) resolve(ctx context.Context, run *syncrun.Run, c Cell) (Location, 
 	case err != nil:
 		return Location{}, fmt.Errorf("cell %s: %w", c, err)
 	}
+	run.AddFetched(1)
 	if err := j.store.save(ctx, c, loc, now); err != nil {
 		return Location{}, err
 	}

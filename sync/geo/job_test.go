@@ -285,7 +285,7 @@ func TestJob_RateLimit(t *testing.T) {
 			t.Fatalf("run %s %q, retry at %s; want partial on 429 backing off 120 s",
 				res.Status, res.Error, res.RetryAt)
 		}
-		if res.Counts != (syncrun.Counts{Fetched: 2, Changed: 1}) || h.fake.Calls() != 2 {
+		if res.Counts != (syncrun.Counts{Fetched: 1, Changed: 1}) || h.fake.Calls() != 2 {
 			t.Fatalf("counts %+v after %d calls; want the first router done, the second stopped "+
 				"without retrying a 120 s Retry-After", res.Counts, h.fake.Calls())
 		}
