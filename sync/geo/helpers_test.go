@@ -48,6 +48,8 @@ type harnessOpts struct {
 	key     string // geotest.Key when empty
 	client  geo.ClientOptions
 	fixture bool // load the telemetry fixture
+	// runTimeout bounds a run (the runner's default when zero).
+	runTimeout time.Duration
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -75,7 +77,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.runner, err = syncrun.NewRunner(h.pool, syncrun.Options{Locks: lk, Logger: quiet})
+	h.runner, err = syncrun.NewRunner(h.pool, syncrun.Options{Locks: lk, Logger: quiet,
+		RunTimeout: o.runTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -295,6 +295,26 @@ func TestJob_RateLimit(t *testing.T) {
 	})
 }
 
+// TestJob_RunTimeout checks a run stopped by its time limit ends partial
+// after its last checkpoint and the next run resumes there.
+func TestJob_RunTimeout(t *testing.T) {
+	h := newHarness(t, harnessOpts{fixture: true, runTimeout: 2 * time.Second})
+	h.fake.SetDelay(3, time.Minute) // the third router's answer outlasts the run
+
+	res := h.run(t)
+	if res.Status != syncrun.StatusPartial || res.Counts.Fetched != 2 ||
+		!strings.Contains(res.Error, "resumes from its cursor") {
+		t.Fatalf("run %s %+v (%s); want partial after two routers", res.Status, res.Counts, res.Error)
+	}
+
+	h.fake.SetDelay(0, 0)
+	calls := h.fake.Calls()
+	wantRun(t, h.run(t), syncrun.StatusOK, syncrun.Counts{Fetched: 1, Skipped: 1})
+	if got := h.fake.Calls() - calls; got != 1 {
+		t.Fatalf("resumed run made %d calls, want 1: only the router not done", got)
+	}
+}
+
 // TestJob_BadAnswer checks an unusable answer fails its router alone.
 func TestJob_BadAnswer(t *testing.T) {
 	h := newHarness(t, harnessOpts{fixture: true})

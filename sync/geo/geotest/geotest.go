@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Key is the token the fake accepts unless told otherwise.
@@ -60,6 +61,8 @@ type Provider struct {
 	requests []Request
 	failures []Failure
 	balance  int
+	delay    time.Duration
+	delayAt  int // the 1-based call from which delay applies
 }
 
 // New starts a fake on 127.0.0.1 that stops when the test ends.
@@ -94,6 +97,15 @@ func (p *Provider) SetBalance(n int) {
 	p.balance = n
 }
 
+// SetDelay makes the answer to call number from (1-based, counting every
+// request so far) and all later ones wait d, or until the client gives
+// up. A zero d ends the delay.
+func (p *Provider) SetDelay(from int, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delayAt, p.delay = from, d
+}
+
 // Calls returns how many requests arrived.
 func (p *Provider) Calls() int {
 	p.mu.Lock()
@@ -114,8 +126,19 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 	decodeErr := json.Unmarshal(raw, &req)
 
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.requests = append(p.requests, req)
+	delay := time.Duration(0)
+	if len(p.requests) >= p.delayAt {
+		delay = p.delay
+	}
+	p.mu.Unlock()
+	select {
+	case <-time.After(delay):
+	case <-r.Context().Done():
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
 
 	if len(p.failures) > 0 {
 		f := p.failures[0]
