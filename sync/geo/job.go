@@ -103,9 +103,11 @@ func New(pool *pgxpool.Pool, cfg Config) (*Job, error) {
 func (j *Job) Name() string { return Name }
 
 // Run does one pass over every router after the resume point. It counts
-// fetched for each cell the provider answered for (found or not), changed for each history
-// row added, skipped for each router left alone (placeholder or unknown
-// cell, or not moved), and fails a router whose answer was unusable.
+// fetched for each cell the provider answered for (found or not),
+// changed for each history row added, skipped for each router left alone
+// (placeholder or unknown cell, or not moved), and fails a router whose
+// answer was unusable. A refused key or a wrong endpoint fails the run;
+// an unavailable provider ends it partial after a checkpoint.
 func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 	after := j.resumePoint(run.Resume)
 	routers, err := j.store.routerCells(ctx, after)
@@ -119,8 +121,6 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 		switch {
 		case errors.Is(err, ErrKey):
 			return fmt.Errorf("%w (check the API key and the account's balance)", err)
-		case errors.Is(err, ErrEndpoint):
-			return err
 		case errors.Is(err, ErrUnavailable):
 			return j.stopPartial(ctx, run, done, err)
 		case err != nil:
