@@ -1,0 +1,159 @@
+package fleet_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/routerlogger/routerlogger/internal/fleet"
+	"github.com/routerlogger/routerlogger/internal/testkit"
+)
+
+var t0 = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// newRouters creates routers with the given serials.
+func newRouters(tb testing.TB, pool *pgxpool.Pool, serials ...string) {
+	tb.Helper()
+	for _, s := range serials {
+		if _, err := pool.Exec(tb.Context(), "INSERT INTO routers (serial) VALUES ($1)", s); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func TestStore_AssignProperty(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	newRouters(t, pool, "R1")
+	s := fleet.NewStore(pool)
+	ctx := t.Context()
+
+	ch, err := s.AssignProperty(ctx, "R1", "Hotel Alpha", t0, "cli")
+	if err != nil || !ch.Changed || ch.Closed != nil {
+		t.Fatalf("first assignment = %+v, %v; want changed, nothing closed", ch, err)
+	}
+
+	// The same property again, as a sync job would on every run.
+	ch, err = s.AssignProperty(ctx, "R1", "Hotel Alpha", t0.Add(time.Hour), "clickup")
+	if err != nil || ch.Changed || !ch.Current.From.Equal(t0) {
+		t.Fatalf("repeated assignment = %+v, %v; want unchanged since %s", ch, err, t0)
+	}
+
+	at := t0.Add(48 * time.Hour)
+	ch, err = s.AssignProperty(ctx, "R1", "Camping Beta", at, "clickup")
+	if err != nil || !ch.Changed || ch.Closed == nil || !ch.Closed.To.Equal(at) {
+		t.Fatalf("move = %+v, %v; want the Alpha period closed at %s", ch, err, at)
+	}
+
+	hist, err := s.History(ctx, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Property != "Hotel Alpha" || !hist[0].To.Equal(at) ||
+		hist[1].Property != "Camping Beta" || hist[1].To != nil {
+		t.Fatalf("history = %+v", hist)
+	}
+
+	for _, tc := range []struct {
+		when time.Time
+		want string
+	}{{t0.Add(-time.Hour), ""}, {t0, "Hotel Alpha"}, {at.Add(-time.Microsecond), "Hotel Alpha"}, {at, "Camping Beta"}} {
+		got, err := s.PropertyAt(ctx, "R1", tc.when)
+		if err != nil || got != tc.want {
+			t.Errorf("PropertyAt(%s) = %q, %v; want %q", tc.when, got, err, tc.want)
+		}
+	}
+}
+
+func TestStore_AssignPropertyRefusals(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	newRouters(t, pool, "R1")
+	s := fleet.NewStore(pool)
+	ctx := t.Context()
+
+	if _, err := s.AssignProperty(ctx, "nope", "P", t0, "cli"); !errors.Is(err, fleet.ErrUnknownRouter) {
+		t.Errorf("unknown router: err = %v, want ErrUnknownRouter", err)
+	}
+	if _, err := s.AssignProperty(ctx, "R1", "P1", t0, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.AssignProperty(ctx, "R1", "P2", t0.Add(-time.Hour), "cli")
+	if !errors.Is(err, fleet.ErrNotAfterCurrent) {
+		t.Errorf("backdated: err = %v, want ErrNotAfterCurrent", err)
+	}
+}
+
+// TestOverlapRefusedByDatabase writes overlapping periods around the Go
+// code: the exclusion constraint must refuse them.
+func TestOverlapRefusedByDatabase(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	newRouters(t, pool, "R1", "R2")
+	ctx := t.Context()
+	if _, err := pool.Exec(ctx, "INSERT INTO properties (name) VALUES ('A'), ('B')"); err != nil {
+		t.Fatal(err)
+	}
+	ins := `INSERT INTO router_properties (router_id, property_id, valid_from, valid_to, source)
+		SELECT r.id, p.id, $3, $4, 'test' FROM routers r, properties p
+		WHERE r.serial = $1 AND p.name = $2`
+
+	if _, err := pool.Exec(ctx, ins, "R1", "A", t0, t0.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		serial   string
+		from, to any
+		refused  bool
+	}{
+		{"inside", "R1", t0.Add(time.Hour), t0.Add(2 * time.Hour), true},
+		{"open ended over it", "R1", t0.Add(-time.Hour), nil, true},
+		{"touching end", "R1", t0.Add(24 * time.Hour), nil, false},
+		{"second open period", "R1", t0.Add(48 * time.Hour), nil, true},
+		{"other router", "R2", t0, nil, false},
+	}
+	for _, tt := range tests {
+		_, err := pool.Exec(ctx, ins, tt.serial, "B", tt.from, tt.to)
+		var pgErr *pgconn.PgError
+		refused := errors.As(err, &pgErr) && pgErr.Code == "23P01"
+		if refused != tt.refused || err != nil && !refused {
+			t.Errorf("%s: err = %v, want refused %v", tt.name, err, tt.refused)
+		}
+	}
+}
+
+func TestViews(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	newRouters(t, pool, "R1")
+	s := fleet.NewStore(pool)
+	ctx := t.Context()
+	if _, err := s.AssignProperty(ctx, "R1", "Old", t0, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AssignProperty(ctx, "R1", "New", t0.Add(time.Hour), "cli"); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SET LOCAL ROLE routerlogger_reader"); err != nil {
+		t.Fatal(err)
+	}
+	var cur string
+	var since time.Time
+	q := "SELECT property, since FROM router_properties_current WHERE serial = 'R1'"
+	if err := tx.QueryRow(ctx, q).Scan(&cur, &since); err != nil {
+		t.Fatal(err)
+	}
+	if cur != "New" || !since.Equal(t0.Add(time.Hour)) {
+		t.Errorf("current = %s since %s, want New since %s", cur, since, t0.Add(time.Hour))
+	}
+	var n int
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM router_property_history").Scan(&n); err != nil || n != 2 {
+		t.Errorf("history rows = %d, %v; want 2", n, err)
+	}
+}
