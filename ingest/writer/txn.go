@@ -100,6 +100,9 @@ func (w *Writer) runWithRetry(worker int, jobs []*job) ([]Result, error) {
 // retryable reports whether err left nothing committed and a new attempt
 // may succeed.
 func retryable(err error) bool {
+	if errors.Is(err, errRouterGone) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
@@ -221,14 +224,22 @@ func (t *txn) resolveRouters(ctx context.Context) error {
 	if len(create) > 0 {
 		slices.Sort(create)
 		create = slices.Compact(create)
-		const q = `INSERT INTO routers (serial) SELECT unnest($1::text[])
+		// A serial merged into another router (ingest/merge) is not
+		// registered again: its readings go to the router kept.
+		const q = `INSERT INTO routers (serial) SELECT s FROM unnest($1::text[]) AS s
+			WHERE NOT EXISTS (SELECT 1 FROM router_merges m WHERE m.dup_serial = s)
 			ON CONFLICT (serial) DO NOTHING`
 		if _, err := t.tx.Exec(ctx, q, create); err != nil {
 			return fmt.Errorf("register routers: %w", err)
 		}
 	}
 
-	rows, _ := t.tx.Query(ctx, "SELECT serial, id FROM routers WHERE serial = ANY($1)", lookup)
+	const q = `SELECT serial, id FROM routers WHERE serial = ANY($1)
+		UNION ALL
+		(SELECT DISTINCT ON (m.dup_serial) m.dup_serial, m.keep_router_id FROM router_merges m
+		 WHERE m.dup_serial = ANY($1) AND NOT EXISTS (SELECT 1 FROM routers r WHERE r.serial = m.dup_serial)
+		 ORDER BY m.dup_serial, m.merged_at DESC, m.id DESC)`
+	rows, _ := t.tx.Query(ctx, q, lookup)
 	var serial string
 	var id int64
 	_, err := pgx.ForEachRow(rows, []any{&serial, &id}, func() error {
@@ -278,7 +289,28 @@ func (t *txn) lockStates(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("lock router status: %w", err)
 	}
-	return nil
+	return t.checkGone()
+}
+
+// errRouterGone says that a router of the group was merged into another
+// (ingest/merge) after its id was looked up; a retry looks it up again.
+var errRouterGone = errors.New("router merged away since it was looked up")
+
+// checkGone fails the transaction, retryably, when a router id of the
+// group has no status row any more, and forgets its cached id.
+func (t *txn) checkGone() error {
+	var gone []string
+	for serial, id := range t.ids {
+		if _, ok := t.states[id]; !ok {
+			gone = append(gone, serial)
+			t.w.routers.forget(serial)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	slices.Sort(gone)
+	return fmt.Errorf("%w: %s", errRouterGone, strings.Join(gone, ", "))
 }
 
 // place decides what to do with reading ri of job ji: reject, duplicate,
