@@ -1,0 +1,78 @@
+package merge_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/routerlogger/routerlogger/ingest/merge"
+	"github.com/routerlogger/routerlogger/ingest/reading"
+	"github.com/routerlogger/routerlogger/ingest/writer"
+	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
+)
+
+// TestMerger_ConcurrentWriter merges while a writer keeps writing for both
+// serials. Both lock router_status rows in id order, so neither may
+// deadlock; the test is bounded by a deadline. Readings sent under the
+// duplicate's serial after the merge land on the keeper.
+func TestMerger_ConcurrentWriter(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	w := writertest.Start(t, pool, writer.Config{Workers: 2, Timeout: 20 * time.Second})
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+
+	start := []reading.Reading{
+		{DeviceID: keepSerial, Time: t0, IMEI: imei, TxBytes: ptr(0), RxBytes: ptr(0), Uptime: ptr(100)},
+		{DeviceID: dupSerial, Time: t0.Add(time.Second), IMEI: imei, TxBytes: ptr(0), RxBytes: ptr(0), Uptime: ptr(101)},
+	}
+	write(t, w, start)
+	keep, dup := routerID(t, pool, keepSerial), routerID(t, pool, dupSerial)
+
+	const n = 150
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for g, serial := range []string{keepSerial, dupSerial} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 1; i <= n; i++ {
+				at := t0.Add(time.Duration(i)*time.Minute + time.Duration(g)*time.Second)
+				v := int64(i) * 1000
+				r := reading.Reading{DeviceID: serial, Time: at, TxBytes: ptr(v), RxBytes: ptr(2 * v),
+					Uptime: ptr(100 + int64(i)*60 + int64(g))}
+				b := writer.Batch{Source: reading.SourceMQTT, Readings: []reading.Reading{r}, Register: true}
+				if _, err := w.Write(ctx, b); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+
+	time.Sleep(50 * time.Millisecond)
+	rep, err := merge.New(pool, merge.Config{}).Merge(ctx, keep, dup)
+	if err != nil {
+		t.Fatalf("merge during writes: %v", err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("write during merge: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("merge and writer did not finish within the deadline")
+	}
+
+	var samples, routers int
+	q := "SELECT (SELECT count(*) FROM samples WHERE router_id = $1), (SELECT count(*) FROM routers)"
+	if err := pool.QueryRow(t.Context(), q, keep).Scan(&samples, &routers); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("merge moved %d, dropped %d while writing; keeper has %d samples, %d router rows",
+		rep.SamplesMoved, rep.SamplesDropped, samples, routers)
+	if samples != 2*n+2 || routers != 1 {
+		t.Errorf("keeper has %d samples and there are %d routers; want %d and 1", samples, routers, 2*n+2)
+	}
+	checkRollups(t, pool)
+}
