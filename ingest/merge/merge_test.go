@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/routerlogger/routerlogger/ingest/merge"
+	"github.com/routerlogger/routerlogger/ingest/reading"
 	"github.com/routerlogger/routerlogger/ingest/tokens"
 	"github.com/routerlogger/routerlogger/ingest/usage"
 	"github.com/routerlogger/routerlogger/ingest/writer"
@@ -394,5 +395,49 @@ func TestRefs(t *testing.T) {
 	}
 	if tags := byName["public.test_serial_tags.serial"]; tags.Target != "serial" {
 		t.Errorf("test_serial_tags target = %q, want serial", tags.Target)
+	}
+}
+
+// TestMerger_SeriesShapes merges series cut in other ways: the duplicate
+// after the keeper (settling a suspect the keeper holds), before it, and
+// only repeating the keeper's readings.
+func TestMerger_SeriesShapes(t *testing.T) {
+	tests := []struct {
+		name      string
+		keep, dup func(i int) bool
+	}{
+		{"dup after a held suspect", func(i int) bool { return i <= 30 }, func(i int) bool { return i > 30 }},
+		{"dup before", func(i int) bool { return i >= 15 }, func(i int) bool { return i < 15 }},
+		{"dup repeats only", func(int) bool { return true }, func(i int) bool { return i == 3 || i == 4 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pool := testkit.MigratedDB(t)
+			w := writertest.Start(t, pool, writer.Config{})
+			var k, d []reading.Reading
+			for i, r := range device(45) {
+				if tt.keep(i) {
+					r.DeviceID = keepSerial
+					k = append(k, r)
+				}
+				if tt.dup(i) {
+					r.DeviceID = dupSerial
+					d = append(d, r)
+				}
+			}
+			write(t, w, k)
+			write(t, w, d)
+			f := &mergeFixture{pool: pool, keep: routerID(t, pool, keepSerial), dup: routerID(t, pool, dupSerial),
+				merged: usageReadings(device(45))}
+
+			rep, err := merge.New(pool, merge.Config{}).Merge(t.Context(), f.keep, f.dup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("moved %d, dropped %d, recomputed %d (changed %d)", rep.SamplesMoved,
+				rep.SamplesDropped, rep.Recomputed, rep.Changed)
+			checkUsage(t, f)
+			checkRollups(t, pool)
+		})
 	}
 }
