@@ -66,6 +66,11 @@ func newMergeFixture(t *testing.T) *mergeFixture {
 		merged: usageReadings(all), keepN: len(k), dupN: len(d), overlapping: len(both)}
 
 	exec(t, pool, extraTables)
+	// Columns later migrations add to routers, as the RMS one will.
+	exec(t, pool, `ALTER TABLE routers ADD COLUMN IF NOT EXISTS rms_id bigint;
+		CREATE UNIQUE INDEX IF NOT EXISTS routers_rms_id ON routers (rms_id);
+		ALTER TABLE routers ADD COLUMN test_site text`)
+	exec(t, pool, "UPDATE routers SET rms_id = 4242, test_site = 'roof' WHERE id = $1", f.dup)
 	exec(t, pool, `INSERT INTO test_router_notes (router_id, note) VALUES ($1, 'x'), ($2, 'x'), ($2, 'y')`,
 		f.keep, f.dup)
 	exec(t, pool, "INSERT INTO test_router_geo VALUES ($1, 47.1)", f.dup)
@@ -284,13 +289,16 @@ func checkKeeper(t *testing.T, f *mergeFixture) {
 			final.Tx.Base, final.Rx.Base)
 	}
 
-	var lan, model string
-	q = "SELECT coalesce(lan_mac, ''), coalesce(model, '') FROM routers WHERE id = $1"
-	if err := f.pool.QueryRow(ctx, q, f.keep).Scan(&lan, &model); err != nil {
+	var lan, model, site string
+	var rms int64
+	q = `SELECT coalesce(lan_mac, ''), coalesce(model, ''), coalesce(rms_id, 0), coalesce(test_site, '')
+		FROM routers WHERE id = $1`
+	if err := f.pool.QueryRow(ctx, q, f.keep).Scan(&lan, &model, &rms, &site); err != nil {
 		t.Fatal(err)
 	}
-	if lan != dupMAC || model != "RUTX11" {
-		t.Errorf("keeper's inventory = %q %q, want the duplicate's %q RUTX11", lan, model, dupMAC)
+	if lan != dupMAC || model != "RUTX11" || rms != 4242 || site != "roof" {
+		t.Errorf("keeper's inventory = %q %q %d %q, want the duplicate's %q RUTX11 4242 roof",
+			lan, model, rms, site, dupMAC)
 	}
 
 	hist, err := fleet.NewStore(f.pool).History(ctx, dupSerial) // the old serial still resolves

@@ -90,7 +90,7 @@ func uniqueOver(ctx context.Context, q querier, rel int64, col string) ([][]stri
 		CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k (attnum, ord)
 		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 		WHERE i.indrelid = $1::bigint::oid AND i.indisunique AND i.indpred IS NULL
-			AND i.indexprs IS NULL
+			AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
 		GROUP BY i.indexrelid
 		HAVING bool_or(a.attname = $2)
 		ORDER BY i.indexrelid`

@@ -2,7 +2,10 @@ package merge
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // statusColumns are the router_status columns of the latest reading; the
@@ -81,22 +84,86 @@ func (mt *mergeTx) properties(ctx context.Context) error {
 	return nil
 }
 
-// inventory fills the keeper's empty inventory fields from the duplicate
-// and widens first and last seen. A 32-bit counter declaration of either
-// row is kept.
+// inventory fills the keeper's empty fields from the duplicate and
+// widens first and last seen; a 32-bit counter declaration of either row
+// is kept. The fields are read from pg_catalog, so a column a later
+// migration adds to routers (rms_id, say) is filled too. A value under a
+// unique index moves: it is cleared on the duplicate first.
 func (mt *mergeTx) inventory(ctx context.Context) error {
-	const q = `UPDATE routers k SET
-			name = coalesce(k.name, d.name), model = coalesce(k.model, d.model),
-			firmware = coalesce(k.firmware, d.firmware), imei = coalesce(k.imei, d.imei),
-			iccid = coalesce(k.iccid, d.iccid), lan_mac = coalesce(k.lan_mac, d.lan_mac),
-			wlan_mac = coalesce(k.wlan_mac, d.wlan_mac),
-			counter_bits = least(k.counter_bits, d.counter_bits),
-			first_seen = least(k.first_seen, d.first_seen),
-			last_seen = greatest(k.last_seen, d.last_seen)
-		FROM routers d
-		WHERE k.id = $1 AND d.id = $2`
+	cols, err := inventoryColumns(ctx, mt.tx)
+	if err != nil {
+		return err
+	}
+	set := `counter_bits = least(k.counter_bits, d.counter_bits),
+		first_seen = least(k.first_seen, d.first_seen), last_seen = greatest(k.last_seen, d.last_seen)`
+	for _, c := range cols {
+		if !c.unique {
+			set += fmt.Sprintf(", %[1]s = coalesce(k.%[1]s, d.%[1]s)", c.name)
+		}
+	}
+	q := "UPDATE routers k SET " + set + " FROM routers d WHERE k.id = $1 AND d.id = $2"
 	if _, err := mt.tx.Exec(ctx, q, mt.keepID, mt.dupID); err != nil {
 		return fmt.Errorf("merge: fill the keeper's inventory: %w", err)
+	}
+
+	for _, c := range cols {
+		if c.unique {
+			if err := mt.moveUnique(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// column is a routers column the inventory step fills.
+type column struct {
+	name, typ string // quoted name, SQL type
+	unique    bool   // alone under a unique index
+}
+
+// inventoryColumns lists the columns of routers besides the identity,
+// serial, seen times and counter width, which the merge sets itself.
+func inventoryColumns(ctx context.Context, tx pgx.Tx) ([]column, error) {
+	const q = `SELECT quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
+			EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique
+				AND i.indpred IS NULL AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum)
+		FROM pg_attribute a
+		WHERE a.attrelid = 'routers'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+			AND a.attgenerated = '' AND a.attidentity = ''
+			AND a.attname NOT IN ('id', 'serial', 'counter_bits', 'first_seen', 'last_seen', 'created_at')
+		ORDER BY a.attnum`
+	rows, _ := tx.Query(ctx, q)
+	cols, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (column, error) {
+		var c column
+		err := row.Scan(&c.name, &c.typ, &c.unique)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("merge: read the columns of routers: %w", err)
+	}
+	return cols, nil
+}
+
+// moveUnique moves the duplicate's value of a unique column to the keeper
+// when the keeper has none. The self-join returns the value before the
+// update clears it.
+func (mt *mergeTx) moveUnique(ctx context.Context, c column) error {
+	take := fmt.Sprintf(`UPDATE routers d SET %[1]s = NULL FROM routers o, routers k
+		WHERE d.id = $2 AND o.id = $2 AND k.id = $1 AND k.%[1]s IS NULL AND o.%[1]s IS NOT NULL
+		RETURNING o.%[1]s::text`, c.name)
+	var v string
+	err := mt.tx.QueryRow(ctx, take, mt.keepID, mt.dupID).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("merge: clear the duplicate's %s: %w", c.name, err)
+	}
+
+	set := fmt.Sprintf("UPDATE routers SET %s = $2::text::%s WHERE id = $1", c.name, c.typ)
+	if _, err := mt.tx.Exec(ctx, set, mt.keepID, v); err != nil {
+		return fmt.Errorf("merge: move %s to the keeper: %w", c.name, err)
 	}
 	return nil
 }
