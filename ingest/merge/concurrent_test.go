@@ -76,3 +76,46 @@ func TestMerger_ConcurrentWriter(t *testing.T) {
 	}
 	checkRollups(t, pool)
 }
+
+// TestMerger_WriterFollowsMerge checks what a router that keeps sending
+// the merged serial gets: with a fleet token its readings go to the
+// keeper and the serial is not registered again; with the router token
+// the merge moved to the keeper they are accepted too.
+func TestMerger_WriterFollowsMerge(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	w := writertest.Start(t, pool, writer.Config{})
+	ctx := t.Context()
+	write(t, w, []reading.Reading{
+		{DeviceID: keepSerial, Time: t0, IMEI: imei, TxBytes: ptr(0), RxBytes: ptr(0)},
+		{DeviceID: dupSerial, Time: t0.Add(time.Minute), IMEI: imei, TxBytes: ptr(0), RxBytes: ptr(0)},
+	})
+	keep, dup := routerID(t, pool, keepSerial), routerID(t, pool, dupSerial)
+	if _, err := merge.New(pool, merge.Config{}).Merge(ctx, keep, dup); err != nil {
+		t.Fatal(err)
+	}
+
+	at := t0.Add(time.Hour)
+	r := func(serial string) reading.Reading {
+		at = at.Add(time.Minute)
+		return reading.Reading{DeviceID: serial, Time: at, TxBytes: ptr(100), RxBytes: ptr(100)}
+	}
+	fleetRes, err := w.Write(ctx, writer.Batch{Source: reading.SourceHTTP, Register: true,
+		Readings: []reading.Reading{r(dupSerial)}})
+	if err != nil || fleetRes.Accepted != 1 {
+		t.Fatalf("fleet token, merged serial: %+v, %v; want accepted", fleetRes, err)
+	}
+	routerRes, err := w.Write(ctx, writer.Batch{Source: reading.SourceHTTP, AllowRouter: keepSerial,
+		Readings: []reading.Reading{r(dupSerial), r("SOMEONE-ELSE")}})
+	if err != nil || routerRes.Accepted != 1 || len(routerRes.Rejected) != 1 {
+		t.Fatalf("router token: %+v, %v; want the merged serial accepted, another rejected", routerRes, err)
+	}
+
+	var samples, routers int
+	q := "SELECT (SELECT count(*) FROM samples WHERE router_id = $1), (SELECT count(*) FROM routers)"
+	if err := pool.QueryRow(ctx, q, keep).Scan(&samples, &routers); err != nil {
+		t.Fatal(err)
+	}
+	if samples != 4 || routers != 1 {
+		t.Errorf("keeper has %d samples, %d routers exist; want 4 and 1", samples, routers)
+	}
+}

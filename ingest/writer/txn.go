@@ -66,6 +66,7 @@ type txn struct {
 	results []Result
 
 	ids     map[string]int64
+	aliases map[string]int64 // merged serials a router token posted for, to the router kept
 	states  map[int64]*routerState
 	rows    []*sampleRow
 	rowAt   map[rollKey]*sampleRow // appended rows by router and time
@@ -196,13 +197,15 @@ func (t *txn) order() []readingRef {
 // routers that jobs with Register may create.
 func (t *txn) resolveRouters(ctx context.Context) error {
 	t.ids = map[string]int64{}
-	var lookup, create []string
+	var lookup, create, foreign []string
 	seen := map[string]bool{}
 	for _, j := range t.jobs {
 		for i := range j.batch.Readings {
 			s := j.batch.Readings[i].DeviceID
 			if j.batch.AllowRouter != "" && s != j.batch.AllowRouter {
-				continue
+				// Allowed only when merged into the token's router.
+				foreign = append(foreign, s)
+				s = j.batch.AllowRouter
 			}
 			if ri, ok := t.w.routers.get(s); ok {
 				t.ids[s] = ri.id
@@ -216,6 +219,9 @@ func (t *txn) resolveRouters(ctx context.Context) error {
 				create = append(create, s)
 			}
 		}
+	}
+	if err := t.resolveAliases(ctx, foreign); err != nil {
+		return err
 	}
 	if len(lookup) == 0 {
 		return nil
@@ -248,6 +254,29 @@ func (t *txn) resolveRouters(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("look up routers: %w", err)
+	}
+	return nil
+}
+
+// resolveAliases notes which of the serials a router token posted for,
+// besides its own, were merged into another router (ingest/merge), and
+// into which: a router keeps sending the serial of the row merged away.
+func (t *txn) resolveAliases(ctx context.Context, serials []string) error {
+	t.aliases = map[string]int64{}
+	if len(serials) == 0 {
+		return nil
+	}
+	const q = `SELECT DISTINCT ON (dup_serial) dup_serial, keep_router_id FROM router_merges
+		WHERE dup_serial = ANY($1) ORDER BY dup_serial, merged_at DESC, id DESC`
+	rows, _ := t.tx.Query(ctx, q, serials)
+	var serial string
+	var id int64
+	_, err := pgx.ForEachRow(rows, []any{&serial, &id}, func() error {
+		t.aliases[serial] = id
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look up merged serials: %w", err)
 	}
 	return nil
 }
@@ -319,12 +348,16 @@ func (t *txn) place(ctx context.Context, ji, ri int) error {
 	b := &t.jobs[ji].batch
 	r := &b.Readings[ri]
 
-	if b.AllowRouter != "" && r.DeviceID != b.AllowRouter {
-		t.reject(ji, Reject{Index: ri, Serial: r.DeviceID, Field: "device_id",
-			Reason: "this token may only post for router " + b.AllowRouter})
-		return nil
+	serial := r.DeviceID
+	if b.AllowRouter != "" && serial != b.AllowRouter {
+		if id, ok := t.aliases[serial]; !ok || id != t.ids[b.AllowRouter] {
+			t.reject(ji, Reject{Index: ri, Serial: r.DeviceID, Field: "device_id",
+				Reason: "this token may only post for router " + b.AllowRouter})
+			return nil
+		}
+		serial = b.AllowRouter
 	}
-	id, ok := t.ids[r.DeviceID]
+	id, ok := t.ids[serial]
 	if !ok {
 		t.reject(ji, Reject{Index: ri, Serial: r.DeviceID, Field: "device_id",
 			Reason: "unknown router: post with a fleet token to register it"})
