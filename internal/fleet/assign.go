@@ -150,3 +150,74 @@ func currentPeriod(ctx context.Context, tx pgx.Tx, routerID int64) (*Assignment,
 	a.From = a.From.UTC()
 	return &a, propertyID, nil
 }
+
+// Unassign ends the router's current period at at, so that from then on
+// it serves no property. It is idempotent: a router without a current
+// period is left alone and Change.Changed is false. It returns
+// [ErrUnknownRouter] and [ErrNotAfterCurrent] like AssignProperty.
+func (s *Store) Unassign(ctx context.Context, routerSerial string, at time.Time) (Change, error) {
+	at = at.UTC().Truncate(time.Microsecond)
+	var ch Change
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		routerID, serial, err := lockRouter(ctx, tx, routerSerial)
+		if err != nil {
+			return err
+		}
+		cur, _, err := currentPeriod(ctx, tx, routerID)
+		if err != nil || cur == nil {
+			return err
+		}
+		if !at.After(cur.From) {
+			return fmt.Errorf("%w: %s is at %s since %s", ErrNotAfterCurrent,
+				serial, cur.Property, cur.From.Format(time.RFC3339))
+		}
+
+		const q = "UPDATE router_properties SET valid_to = $2 WHERE router_id = $1 AND valid_to IS NULL"
+		if _, err := tx.Exec(ctx, q, routerID, at); err != nil {
+			return fmt.Errorf("fleet: close current period: %w", err)
+		}
+		cur.To = &at
+		ch = Change{Changed: true, Closed: cur}
+		return nil
+	})
+	return ch, err
+}
+
+// UpsertProperty stores a property's details and returns its id. A
+// property is found by its ClickUp id when p has one (so a rename in
+// ClickUp renames it here), else by name; it is created when not found.
+// Empty fields of p leave the stored values as they are.
+func (s *Store) UpsertProperty(ctx context.Context, p Property) (int64, error) {
+	p.Name = strings.TrimSpace(p.Name)
+	if p.Name == "" {
+		return 0, errors.New("fleet: upsert property: empty name")
+	}
+	var id int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		const byClickUp = `UPDATE properties SET name = $2,
+				address = coalesce(nullif($3, ''), address), notes = coalesce(nullif($4, ''), notes)
+			WHERE clickup_id = $1 RETURNING id`
+		err := tx.QueryRow(ctx, byClickUp, p.ClickUpID, p.Name, p.Address, p.Notes).Scan(&id)
+		if err == nil || !errors.Is(err, pgx.ErrNoRows) {
+			return upsertError(err)
+		}
+
+		const byName = `INSERT INTO properties (name, address, notes, clickup_id)
+			VALUES ($1, nullif($2, ''), nullif($3, ''), nullif($4, ''))
+			ON CONFLICT (name) DO UPDATE SET
+				address = coalesce(EXCLUDED.address, properties.address),
+				notes = coalesce(EXCLUDED.notes, properties.notes),
+				clickup_id = coalesce(EXCLUDED.clickup_id, properties.clickup_id)
+			RETURNING id`
+		return upsertError(tx.QueryRow(ctx, byName, p.Name, p.Address, p.Notes, p.ClickUpID).Scan(&id))
+	})
+	return id, err
+}
+
+// upsertError wraps a failed property upsert, nil staying nil.
+func upsertError(err error) error {
+	if err != nil {
+		return fmt.Errorf("fleet: upsert property: %w", err)
+	}
+	return nil
+}

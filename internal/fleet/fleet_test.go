@@ -157,3 +157,51 @@ func TestViews(t *testing.T) {
 		t.Errorf("history rows = %d, %v; want 2", n, err)
 	}
 }
+
+func TestStore_Unassign(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	newRouters(t, pool, "R1")
+	s := fleet.NewStore(pool)
+	ctx := t.Context()
+
+	if ch, err := s.Unassign(ctx, "R1", t0); err != nil || ch.Changed {
+		t.Fatalf("unassign without a period = %+v, %v; want unchanged", ch, err)
+	}
+	if _, err := s.AssignProperty(ctx, "R1", "A", t0, "clickup"); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.Unassign(ctx, "R1", t0.Add(time.Hour))
+	if err != nil || !ch.Changed || ch.Closed.Property != "A" {
+		t.Fatalf("unassign = %+v, %v; want A closed", ch, err)
+	}
+	if got, err := s.PropertyAt(ctx, "R1", t0.Add(2*time.Hour)); err != nil || got != "" {
+		t.Errorf("property after unassign = %q, %v; want none", got, err)
+	}
+}
+
+func TestStore_UpsertProperty(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	s := fleet.NewStore(pool)
+	ctx := t.Context()
+
+	id, err := s.UpsertProperty(ctx, fleet.Property{Name: "Hotel A", ClickUpID: "cu-1", Address: "Main St 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed, err := s.UpsertProperty(ctx, fleet.Property{Name: "Hotel Alpha", ClickUpID: "cu-1"})
+	if err != nil || renamed != id {
+		t.Fatalf("rename by ClickUp id = %d, %v; want id %d", renamed, err, id)
+	}
+	byName, err := s.UpsertProperty(ctx, fleet.Property{Name: "Hotel Alpha", Notes: "pool bar"})
+	if err != nil || byName != id {
+		t.Fatalf("upsert by name = %d, %v; want id %d", byName, err, id)
+	}
+
+	list, err := s.Properties(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("properties = %+v, %v", list, err)
+	}
+	if p := list[0]; p.Name != "Hotel Alpha" || p.Address != "Main St 1" || p.Notes != "pool bar" || p.ClickUpID != "cu-1" {
+		t.Errorf("property = %+v", p)
+	}
+}
