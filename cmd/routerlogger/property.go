@@ -72,7 +72,8 @@ func leadingArgs(args []string) (pos, rest []string) {
 	return pos, args
 }
 
-func propertyAssign(ctx context.Context, e *env, store *fleet.Store, serial, property, at, source string) error {
+func propertyAssign(ctx context.Context, e *env, store *fleet.Store,
+	serial, property, at, source string) error {
 	when := time.Now()
 	if at != "" {
 		t, err := timeparse.Parse(at)

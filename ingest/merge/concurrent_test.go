@@ -25,7 +25,8 @@ func TestMerger_ConcurrentWriter(t *testing.T) {
 
 	start := []reading.Reading{
 		{DeviceID: keepSerial, Time: t0, IMEI: imei, TxBytes: ptr(0), RxBytes: ptr(0), Uptime: ptr(100)},
-		{DeviceID: dupSerial, Time: t0.Add(time.Second), IMEI: imei, TxBytes: ptr(0), RxBytes: ptr(0), Uptime: ptr(101)},
+		{DeviceID: dupSerial, Time: t0.Add(time.Second), IMEI: imei, TxBytes: ptr(0), RxBytes: ptr(0),
+			Uptime: ptr(101)},
 	}
 	write(t, w, start)
 	keep, dup := routerID(t, pool, keepSerial), routerID(t, pool, dupSerial)

@@ -169,7 +169,8 @@ func TestMerger_Merge(t *testing.T) {
 			}
 		}
 		var n int
-		if err := f.pool.QueryRow(ctx, "SELECT count(*) FROM routers WHERE id = $1", f.dup).Scan(&n); err != nil || n != 0 {
+		err := f.pool.QueryRow(ctx, "SELECT count(*) FROM routers WHERE id = $1", f.dup).Scan(&n)
+		if err != nil || n != 0 {
 			t.Errorf("duplicate router rows = %d, %v; want 0", n, err)
 		}
 	})

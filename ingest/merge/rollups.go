@@ -18,7 +18,8 @@ func (mt *mergeTx) plain() bool { return mt.mode != db.ModeTimescale }
 
 // hourlySums returns what the samples of routers from the hour of from on
 // add to each hour, as the writer counts it.
-func (mt *mergeTx) hourlySums(ctx context.Context, routers []int64, from time.Time) (map[time.Time]sums, error) {
+func (mt *mergeTx) hourlySums(ctx context.Context, routers []int64,
+	from time.Time) (map[time.Time]sums, error) {
 	const q = `SELECT date_trunc('hour', time, 'UTC'), coalesce(sum(tx_delta), 0)::bigint,
 			coalesce(sum(rx_delta), 0)::bigint, count(*) FILTER (WHERE flags & 1 = 0)
 		FROM samples

@@ -59,7 +59,10 @@ func TestStore_AssignProperty(t *testing.T) {
 	for _, tc := range []struct {
 		when time.Time
 		want string
-	}{{t0.Add(-time.Hour), ""}, {t0, "Hotel Alpha"}, {at.Add(-time.Microsecond), "Hotel Alpha"}, {at, "Camping Beta"}} {
+	}{
+		{t0.Add(-time.Hour), ""}, {t0, "Hotel Alpha"},
+		{at.Add(-time.Microsecond), "Hotel Alpha"}, {at, "Camping Beta"},
+	} {
 		got, err := s.PropertyAt(ctx, "R1", tc.when)
 		if err != nil || got != tc.want {
 			t.Errorf("PropertyAt(%s) = %q, %v; want %q", tc.when, got, err, tc.want)
@@ -201,7 +204,8 @@ func TestStore_UpsertProperty(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("properties = %+v, %v", list, err)
 	}
-	if p := list[0]; p.Name != "Hotel Alpha" || p.Address != "Main St 1" || p.Notes != "pool bar" || p.ClickUpID != "cu-1" {
+	p := list[0]
+	if p.Name != "Hotel Alpha" || p.Address != "Main St 1" || p.Notes != "pool bar" || p.ClickUpID != "cu-1" {
 		t.Errorf("property = %+v", p)
 	}
 }
