@@ -120,3 +120,68 @@ func TestMerger_WriterFollowsMerge(t *testing.T) {
 		t.Errorf("keeper has %d samples, %d routers exist; want 4 and 1", samples, routers)
 	}
 }
+
+// TestMerger_RegisterDuringMerge posts the duplicate's serial, with a
+// fleet token and an empty id cache, while a merge that deletes it is
+// open: the writer's registration waits for the merge and must then not
+// create the serial again.
+func TestMerger_RegisterDuringMerge(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	ctx := t.Context()
+	exec(t, pool, "INSERT INTO routers (serial) VALUES ($1), ($2)", keepSerial, dupSerial)
+	keep, dup := routerID(t, pool, keepSerial), routerID(t, pool, dupSerial)
+
+	// What a merge does last, left open.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{
+		"DELETE FROM router_status WHERE router_id = $2 AND $1::bigint > 0",
+		`INSERT INTO router_merges (keep_router_id, keep_serial, dup_router_id, dup_serial, matched_by,
+			matched_value, samples_moved, samples_dropped)
+		SELECT $1, k.serial, $2, d.serial, 'imei', 'x', 0, 0 FROM routers k, routers d
+		WHERE k.id = $1 AND d.id = $2`,
+		"DELETE FROM routers WHERE id = $2 AND $1::bigint > 0",
+	} {
+		if _, err := tx.Exec(ctx, q, keep, dup); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	w := writertest.Start(t, pool, writer.Config{})
+	done := make(chan error, 1)
+	go func() {
+		b := writer.Batch{Source: reading.SourceHTTP, Register: true, Readings: []reading.Reading{
+			{DeviceID: dupSerial, Time: t0, TxBytes: ptr(1), RxBytes: ptr(1)}}}
+		_, err := w.Write(ctx, b)
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("the write did not wait for the open merge: %v", err)
+	default:
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the write did not finish after the merge committed")
+	}
+	var routers, samples int
+	q := "SELECT (SELECT count(*) FROM routers), (SELECT count(*) FROM samples WHERE router_id = $1)"
+	if err := pool.QueryRow(ctx, q, keep).Scan(&routers, &samples); err != nil {
+		t.Fatal(err)
+	}
+	if routers != 1 || samples != 1 {
+		t.Errorf("%d routers, keeper has %d samples; want 1 and 1 (the serial registered again?)", routers, samples)
+	}
+}

@@ -230,13 +230,8 @@ func (t *txn) resolveRouters(ctx context.Context) error {
 	if len(create) > 0 {
 		slices.Sort(create)
 		create = slices.Compact(create)
-		// A serial merged into another router (ingest/merge) is not
-		// registered again: its readings go to the router kept.
-		const q = `INSERT INTO routers (serial) SELECT s FROM unnest($1::text[]) AS s
-			WHERE NOT EXISTS (SELECT 1 FROM router_merges m WHERE m.dup_serial = s)
-			ON CONFLICT (serial) DO NOTHING`
-		if _, err := t.tx.Exec(ctx, q, create); err != nil {
-			return fmt.Errorf("register routers: %w", err)
+		if err := t.register(ctx, create); err != nil {
+			return err
 		}
 	}
 
@@ -254,6 +249,36 @@ func (t *txn) resolveRouters(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("look up routers: %w", err)
+	}
+	return nil
+}
+
+// register creates the routers of serials that do not exist yet. A serial
+// merged into another router (ingest/merge) is not registered again: its
+// readings go to the router kept.
+func (t *txn) register(ctx context.Context, serials []string) error {
+	const q = `INSERT INTO routers (serial) SELECT s FROM unnest($1::text[]) AS s
+		WHERE NOT EXISTS (SELECT 1 FROM router_merges m WHERE m.dup_serial = s)
+		ON CONFLICT (serial) DO NOTHING
+		RETURNING serial`
+	rows, _ := t.tx.Query(ctx, q, serials)
+	created, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("register routers: %w", err)
+	}
+	if len(created) == 0 {
+		return nil
+	}
+
+	// The insert waited for a merge that was deleting one of these serials
+	// and saw its router_merges row only after: take such routers back.
+	const undo = `WITH again AS (
+			SELECT r.id FROM routers r JOIN router_merges m ON m.dup_serial = r.serial
+			WHERE r.serial = ANY($1)),
+		status AS (DELETE FROM router_status WHERE router_id IN (SELECT id FROM again))
+		DELETE FROM routers WHERE id IN (SELECT id FROM again)`
+	if _, err := t.tx.Exec(ctx, undo, created); err != nil {
+		return fmt.Errorf("register routers: drop merged serials: %w", err)
 	}
 	return nil
 }
