@@ -108,6 +108,11 @@ func lookupRouter(ctx context.Context, tx pgx.Tx, serial, lock string) (int64, s
 	var id int64
 	var own string
 	err := tx.QueryRow(ctx, q, serial).Scan(&id, &own)
+	if errors.Is(err, pgx.ErrNoRows) && lock != "" {
+		// The row was merged away while this waited for its lock; a new
+		// statement sees the merge and finds the router kept.
+		err = tx.QueryRow(ctx, q, serial).Scan(&id, &own)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, "", fmt.Errorf("%w %q", ErrUnknownRouter, serial)
 	}
