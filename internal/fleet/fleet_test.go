@@ -209,3 +209,51 @@ func TestStore_UpsertProperty(t *testing.T) {
 		t.Errorf("property = %+v", p)
 	}
 }
+
+// TestStore_AssignDuringMerge assigns the serial a merge is deleting,
+// while the merge is open: the assignment waits and lands on the router
+// kept.
+func TestStore_AssignDuringMerge(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	newRouters(t, pool, "KEEP", "DUP")
+	ctx := t.Context()
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{
+		"DELETE FROM router_status WHERE router_id = (SELECT id FROM routers WHERE serial = 'DUP')",
+		`INSERT INTO router_merges (keep_router_id, keep_serial, dup_router_id, dup_serial, matched_by,
+			matched_value, samples_moved, samples_dropped)
+		SELECT k.id, k.serial, d.id, d.serial, 'imei', 'x', 0, 0 FROM routers k, routers d
+		WHERE k.serial = 'KEEP' AND d.serial = 'DUP'`,
+		"DELETE FROM routers WHERE serial = 'DUP'",
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := fleet.NewStore(pool).AssignProperty(ctx, "DUP", "Hotel A", t0, "clickup")
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("assign during merge: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("assign did not finish after the merge committed")
+	}
+	if got, err := fleet.NewStore(pool).PropertyAt(ctx, "KEEP", t0); err != nil || got != "Hotel A" {
+		t.Errorf("keeper's property = %q, %v; want Hotel A", got, err)
+	}
+}
