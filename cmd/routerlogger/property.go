@@ -15,6 +15,7 @@ func init() {
 }
 
 const propertyUsage = `property assign SERIAL PROPERTY [--at TIME] [--source cli]
+       routerlogger property unassign SERIAL [--at TIME]
        routerlogger property list
        routerlogger property history SERIAL`
 
@@ -35,7 +36,7 @@ func runProperty(ctx context.Context, e *env, args []string) error {
 	}
 	pos = append(pos, f.fs.Args()...)
 
-	want := map[string]int{"assign": 2, "list": 0, "history": 1}
+	want := map[string]int{"assign": 2, "unassign": 1, "list": 0, "history": 1}
 	n, ok := want[sub]
 	if !ok {
 		fmt.Fprintf(e.stderr, "routerlogger property: unknown subcommand %q\n", sub)
@@ -56,6 +57,8 @@ func runProperty(ctx context.Context, e *env, args []string) error {
 	switch sub {
 	case "assign":
 		return propertyAssign(ctx, e, store, pos[0], pos[1], *at, *source)
+	case "unassign":
+		return propertyUnassign(ctx, e, store, pos[0], *at)
 	case "list":
 		return propertyList(ctx, e, store)
 	default:
@@ -72,15 +75,23 @@ func leadingArgs(args []string) (pos, rest []string) {
 	return pos, args
 }
 
+// atTime parses --at; empty means now.
+func atTime(at string) (time.Time, error) {
+	if at == "" {
+		return time.Now(), nil
+	}
+	t, err := timeparse.Parse(at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at=%q: %w", at, err)
+	}
+	return t, nil
+}
+
 func propertyAssign(ctx context.Context, e *env, store *fleet.Store,
 	serial, property, at, source string) error {
-	when := time.Now()
-	if at != "" {
-		t, err := timeparse.Parse(at)
-		if err != nil {
-			return fmt.Errorf("--at=%q: %w", at, err)
-		}
-		when = t
+	when, err := atTime(at)
+	if err != nil {
+		return err
 	}
 
 	ch, err := store.AssignProperty(ctx, serial, property, when, source)
@@ -98,6 +109,24 @@ func propertyAssign(ctx context.Context, e *env, store *fleet.Store,
 	}
 	fmt.Fprintf(e.stdout, "router %s is at %s since %s\n", ch.Current.Serial, ch.Current.Property,
 		ch.Current.From.Format(time.RFC3339))
+	return nil
+}
+
+func propertyUnassign(ctx context.Context, e *env, store *fleet.Store, serial, at string) error {
+	when, err := atTime(at)
+	if err != nil {
+		return err
+	}
+	ch, err := store.Unassign(ctx, serial, when)
+	if err != nil {
+		return err
+	}
+	if !ch.Changed {
+		fmt.Fprintf(e.stdout, "router %s is at no property\n", serial)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "router %s left %s at %s\n", ch.Closed.Serial, ch.Closed.Property,
+		ch.Closed.To.Format(time.RFC3339))
 	return nil
 }
 

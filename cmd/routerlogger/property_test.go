@@ -64,6 +64,9 @@ func TestProperty_Commands(t *testing.T) {
 		{[]string{"property", "assign", "nope", "Hotel Alpha"}, 1, "unknown router"},
 		{[]string{"property", "assign", "1100112233"}, 2, "Usage:"},
 		{[]string{"property", "list"}, 0, "Camping Beta"},
+		{[]string{"property", "unassign", "1100112233", "--at", "2026-11-09T00:00:00Z"}, 0,
+			"left Camping Beta at 2026-11-09T00:00:00Z"},
+		{[]string{"property", "unassign", "1100112233"}, 0, "at no property"},
 		{[]string{"property", "history", "1100112233"}, 0, "2026-11-05T12:00:00Z"},
 	}
 	for _, s := range steps {
