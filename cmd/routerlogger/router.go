@@ -9,17 +9,23 @@ import (
 )
 
 func init() {
-	commands["router"] = command{"list routers or set a router's name and counter width", runRouter}
+	commands["router"] = command{
+		"list routers, set a router's name and counter width, find and merge duplicates", runRouter}
 }
 
 const routerUsage = `router list
-       routerlogger router set SERIAL [--counter-bits 32|64] [--name NAME]`
+       routerlogger router set SERIAL [--counter-bits 32|64] [--name NAME]
+       routerlogger router duplicates
+       routerlogger router merge KEEP DUP [--dry-run]`
 
 func runRouter(ctx context.Context, e *env, args []string) error {
 	if done, err := subcommandHelp(e, args, routerUsage); done {
 		return err
 	}
 	sub, args := args[0], args[1:]
+	if sub == "merge" || sub == "duplicates" {
+		return runRouterMerge(ctx, e, sub, args)
+	}
 	var serial string
 	if sub == "set" && len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		serial, args = args[0], args[1:]

@@ -52,6 +52,7 @@ type serveConfig struct {
 	tokenTTL     *time.Duration
 	mqtt         *mqttConfig    // MQTT intake settings (mqtt.go)
 	webhooks     *webhookConfig // captive-portal webhook and jobs (webhooks.go)
+	sync         *syncConfig    // sync jobs (sync.go)
 }
 
 func registerServe(f *flags) *serveConfig {
@@ -98,6 +99,7 @@ func registerServe(f *flags) *serveConfig {
 			"how long token checks are cached"),
 		mqtt:     registerMQTT(f),     // mqtt.go
 		webhooks: registerWebhooks(f), // webhooks.go
+		sync:     registerSync(f),     // sync.go
 	}
 }
 
@@ -123,7 +125,7 @@ type server struct {
 	pool   *pgxpool.Pool
 	writer *writer.Writer
 	mqtt   *mqttIntake // nil when MQTT is off (mqtt.go)
-	hooks  *webhookIntake
+	hooks  *jobRuntime
 	http   *httpserver.Server
 	ln     net.Listener
 	done   chan error
@@ -181,13 +183,14 @@ func startServer(ctx context.Context, cfg *serveConfig, log *slog.Logger, reg *p
 	r := chi.NewRouter()
 	r.Use(httpserver.NewMetrics(reg).Middleware(log))
 	api.Routes(r)
-	hooks, err := startWebhooks(ctx, cfg.webhooks, pool, r, toks, log, reg)
+	hooks, err := startJobs(ctx, cfg.webhooks, cfg.sync, pool, log, reg)
 	if err != nil {
 		_ = mq.stop(ctx)
 		_ = w.Close(ctx)
 		pool.Close()
 		return nil, err
 	}
+	mountWebhooks(cfg.webhooks, hooks, pool, r, toks, log, reg)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -63,6 +63,7 @@ type syncConfig struct {
 	backoff     *time.Duration
 	lease       *time.Duration
 	lockWait    *time.Duration
+	workers     *int64
 	services    map[string]syncSettings
 }
 
@@ -81,6 +82,8 @@ func registerSync(f *flags, names ...string) *syncConfig {
 			time.Second, time.Hour, "a dead instance's sync lock is free after this"),
 		lockWait: c.Duration("sync-lock-wait", envs("SYNC_LOCK_WAIT"), 2*time.Second, 0,
 			10*time.Minute, "wait for a job's lock held elsewhere before the run is skipped"),
+		workers: c.Int("sync-workers", envs("SYNC_WORKERS"), 2, 1, 100,
+			"sync runs worked at once by this process (different jobs; one job never overlaps itself)"),
 		services: map[string]syncSettings{},
 	}
 	if len(names) == 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/tokens"
 	"github.com/routerlogger/routerlogger/ingest/webhook"
 	"github.com/routerlogger/routerlogger/internal/jobs"
+	"github.com/routerlogger/routerlogger/sync/syncrun"
 )
 
 // webhookConfig is the captive-portal webhook and job settings of serve.
@@ -75,43 +76,72 @@ func registerWebhooks(f *flags) *webhookConfig {
 	}
 }
 
-// webhookIntake is the running webhook receiver and its job runtime.
-type webhookIntake struct {
-	rt *jobs.Runtime
+// jobRuntime is a process's River runtime: the webhook event jobs, the
+// inbox sweep, the guest data retention and the sync runs. serve and
+// worker build the same one, so any of them may work any job.
+type jobRuntime struct {
+	rt     *jobs.Runtime
+	runner *syncrun.Runner
+	sched  *syncrun.Scheduler
 }
 
-// startWebhooks migrates River's schema, starts the job runtime with the
-// webhook worker and mounts the receiver and the admin endpoints on r.
-func startWebhooks(ctx context.Context, c *webhookConfig, pool *pgxpool.Pool, r chi.Router,
-	toks *tokens.Store, log *slog.Logger, reg prometheus.Registerer) (*webhookIntake, error) {
+// startJobs migrates River's schema and starts the runtime with every
+// worker: webhook events and their periodic sweep and retention on the
+// default queue, sync runs of the configured services on their own queue.
+func startJobs(ctx context.Context, c *webhookConfig, sc *syncConfig, pool *pgxpool.Pool,
+	log *slog.Logger, reg prometheus.Registerer) (*jobRuntime, error) {
 	if err := jobs.Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+	runner, err := sc.newRunner(pool, log, reg, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(runner.Jobs()) > 0 && *sc.runTimeout+30*time.Second >= *c.rescue {
+		log.Warn("sync run timeout is close to the jobs rescue time: a long run may be queued again "+
+			"while it still runs (its lock keeps the two apart)",
+			"sync_run_timeout", *sc.runTimeout, "jobs_rescue_after", *c.rescue)
+	}
+	if err := runner.Announce(ctx); err != nil {
 		return nil, err
 	}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &webhook.Worker{DB: pool, Log: log, Metrics: webhook.NewMetrics(reg)})
+	runner.AddWorkers(workers)
 	sweeper := &webhook.Sweeper{DB: pool, After: *c.orphans, MaxAttempts: int(*c.attempts), Log: log}
 	periodic := addPeriodic(workers, c, pool, sweeper, log)
 	rt, err := jobs.New(pool, jobs.Config{Workers: workers, MaxWorkers: int(*c.workers),
+		Queues:      map[string]int{syncrun.Queue: int(*sc.workers)},
 		MaxAttempts: int(*c.attempts), StopGrace: *c.grace, RescueAfter: *c.rescue,
 		JobTimeout: jobTimeout(*c.rescue), PeriodicJobs: periodic, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	sweeper.Jobs = rt.Client()
+
 	// The runtime outlives ctx: shutdown stops it after the writer drained.
 	if err := rt.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
+	sched := runner.Scheduler(rt.Client())
+	sched.Start(context.WithoutCancel(ctx))
+	log.Info("jobs started", "sync", runner.Jobs())
+	return &jobRuntime{rt: rt, runner: runner, sched: sched}, nil
+}
 
-	h := &webhook.Handler{DB: pool, Jobs: rt.Client(), Secret: []byte(*c.secret),
+// mountWebhooks mounts the webhook receivers and the dead-letter admin
+// endpoints on r, and registers the inbox metrics.
+func mountWebhooks(c *webhookConfig, jr *jobRuntime, pool *pgxpool.Pool, r chi.Router,
+	toks *tokens.Store, log *slog.Logger, reg prometheus.Registerer) {
+	client := jr.rt.Client()
+	h := &webhook.Handler{DB: pool, Jobs: client, Secret: []byte(*c.secret),
 		Bearer: *c.bearer == "on", Tokens: toks, MaxBody: *c.maxBody, MaxAttempts: int(*c.attempts),
 		Log: log}
 	h.Routes(r)
-	dlq := &webhook.DLQ{DB: pool, Jobs: rt.Client(), MaxAttempts: int(*c.attempts), Log: log}
+	dlq := &webhook.DLQ{DB: pool, Jobs: client, MaxAttempts: int(*c.attempts), Log: log}
 	(&webhook.Admin{DLQ: dlq, Tokens: toks, Log: log}).Routes(r)
 	reg.MustRegister(dlq.Collector(), webhook.InboxLagCollector(pool, log))
-	return &webhookIntake{rt: rt}, nil
 }
 
 // addPeriodic registers the orphan sweep (always) and the guest data
@@ -143,10 +173,12 @@ func jobTimeout(rescue time.Duration) time.Duration {
 	return rescue / 2
 }
 
-// stop stops the job runtime: no new jobs, running ones get their grace.
-func (wi *webhookIntake) stop(ctx context.Context) error {
-	if wi == nil {
+// stop stops queueing sync runs, then the runtime: no new jobs, running
+// ones get their grace, then their context is cancelled.
+func (jr *jobRuntime) stop(ctx context.Context) error {
+	if jr == nil {
 		return nil
 	}
-	return wi.rt.Stop(ctx)
+	jr.sched.Stop()
+	return jr.rt.Stop(ctx)
 }

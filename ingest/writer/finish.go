@@ -26,12 +26,17 @@ func (t *txn) noteInventory(st *routerState, r *reading.Reading) {
 		dst *string
 		src string
 	}{
-		{&inv.name, r.Name}, {&inv.model, r.Model}, {&inv.firmware, r.Firmware},
+		{&inv.name, r.Name}, {&inv.model, r.Model},
 		{&inv.imei, r.IMEI}, {&inv.iccid, r.ICCID}, {&inv.mac, r.MAC}, {&inv.wlanMAC, r.WLANMAC},
 	} {
 		if f.src != "" {
 			*f.dst = f.src
 		}
+	}
+	// Firmware goes by reading time, not arrival: a late reading does not
+	// bring back the firmware a newer one replaced.
+	if r.Firmware != "" && !r.Time.Before(inv.fwAt) {
+		inv.firmware, inv.fwAt = r.Firmware, r.Time
 	}
 	if r.CounterBits == 32 || r.CounterBits == 64 {
 		inv.bits = r.CounterBits
@@ -169,12 +174,15 @@ func (t *txn) queueStatus() {
 }
 
 // queueInventory stores the inventory of routers whose readings said
-// something new, and widens first and last seen (to the minute).
+// something new, and widens first and last seen (to the minute). Firmware
+// is stamped with its reading's time in firmware_seen_at and replaces the
+// stored one only when no other source (RMS) observed firmware later.
 func (t *txn) queueInventory() {
 	var ids []int64
 	var name, model, fw, imei, iccid, mac, wlan []*string
 	var bits []int16
 	var first, last []time.Time
+	var fwAt []*time.Time
 	for _, st := range t.sortedStates() {
 		if !st.invSet {
 			continue
@@ -189,6 +197,7 @@ func (t *txn) queueInventory() {
 		mac, wlan = append(mac, text(i.mac)), append(wlan, text(i.wlanMAC))
 		bits = append(bits, int16(i.bits))
 		first, last = append(first, i.first), append(last, i.last)
+		fwAt = append(fwAt, timePtr(i.fwAt))
 	}
 	if len(ids) == 0 {
 		return
@@ -196,17 +205,22 @@ func (t *txn) queueInventory() {
 
 	const q = `UPDATE routers r SET
 			name = coalesce(u.name, r.name), model = coalesce(u.model, r.model),
-			firmware = coalesce(u.firmware, r.firmware), imei = coalesce(u.imei, r.imei),
+			firmware = CASE WHEN u.fw_at >= coalesce(r.firmware_seen_at, '-infinity')
+				THEN coalesce(u.firmware, r.firmware) ELSE r.firmware END,
+			firmware_seen_at = CASE WHEN u.fw_at >= coalesce(r.firmware_seen_at, '-infinity')
+				THEN u.fw_at ELSE r.firmware_seen_at END,
+			imei = coalesce(u.imei, r.imei),
 			iccid = coalesce(u.iccid, r.iccid), lan_mac = coalesce(u.mac, r.lan_mac),
 			wlan_mac = coalesce(u.wlan, r.wlan_mac),
 			counter_bits = CASE WHEN u.bits IN (32, 64) THEN u.bits ELSE r.counter_bits END,
 			first_seen = least(r.first_seen, u.first),
 			last_seen = greatest(r.last_seen, u.last)
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-			$7::text[], $8::text[], $9::smallint[], $10::timestamptz[], $11::timestamptz[])
-			AS u (id, name, model, firmware, imei, iccid, mac, wlan, bits, first, last)
+			$7::text[], $8::text[], $9::smallint[], $10::timestamptz[], $11::timestamptz[],
+			$12::timestamptz[])
+			AS u (id, name, model, firmware, imei, iccid, mac, wlan, bits, first, last, fw_at)
 		WHERE r.id = u.id`
-	t.exec(q, ids, name, model, fw, imei, iccid, mac, wlan, bits, first, last)
+	t.exec(q, ids, name, model, fw, imei, iccid, mac, wlan, bits, first, last, fwAt)
 }
 
 // queueRollups adds the transaction's usage to the hourly and daily tables

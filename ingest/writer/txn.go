@@ -35,6 +35,8 @@ type inventory struct {
 	name, model, firmware, imei, iccid, mac, wlanMAC string
 	bits                                             int
 	first, last                                      time.Time // reading times, minute precision
+	// fwAt is the time of the newest reading that named firmware.
+	fwAt time.Time
 }
 
 type rollKey struct {
@@ -66,6 +68,7 @@ type txn struct {
 	results []Result
 
 	ids     map[string]int64
+	aliases map[string]int64 // merged serials a router token posted for, to the router kept
 	states  map[int64]*routerState
 	rows    []*sampleRow
 	rowAt   map[rollKey]*sampleRow // appended rows by router and time
@@ -100,6 +103,9 @@ func (w *Writer) runWithRetry(worker int, jobs []*job) ([]Result, error) {
 // retryable reports whether err left nothing committed and a new attempt
 // may succeed.
 func retryable(err error) bool {
+	if errors.Is(err, errRouterGone) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
@@ -193,13 +199,15 @@ func (t *txn) order() []readingRef {
 // routers that jobs with Register may create.
 func (t *txn) resolveRouters(ctx context.Context) error {
 	t.ids = map[string]int64{}
-	var lookup, create []string
+	var lookup, create, foreign []string
 	seen := map[string]bool{}
 	for _, j := range t.jobs {
 		for i := range j.batch.Readings {
 			s := j.batch.Readings[i].DeviceID
 			if j.batch.AllowRouter != "" && s != j.batch.AllowRouter {
-				continue
+				// Allowed only when merged into the token's router.
+				foreign = append(foreign, s)
+				s = j.batch.AllowRouter
 			}
 			if ri, ok := t.w.routers.get(s); ok {
 				t.ids[s] = ri.id
@@ -214,6 +222,9 @@ func (t *txn) resolveRouters(ctx context.Context) error {
 			}
 		}
 	}
+	if err := t.resolveAliases(ctx, foreign); err != nil {
+		return err
+	}
 	if len(lookup) == 0 {
 		return nil
 	}
@@ -221,14 +232,17 @@ func (t *txn) resolveRouters(ctx context.Context) error {
 	if len(create) > 0 {
 		slices.Sort(create)
 		create = slices.Compact(create)
-		const q = `INSERT INTO routers (serial) SELECT unnest($1::text[])
-			ON CONFLICT (serial) DO NOTHING`
-		if _, err := t.tx.Exec(ctx, q, create); err != nil {
-			return fmt.Errorf("register routers: %w", err)
+		if err := t.register(ctx, create); err != nil {
+			return err
 		}
 	}
 
-	rows, _ := t.tx.Query(ctx, "SELECT serial, id FROM routers WHERE serial = ANY($1)", lookup)
+	const q = `SELECT serial, id FROM routers WHERE serial = ANY($1)
+		UNION ALL
+		(SELECT DISTINCT ON (m.dup_serial) m.dup_serial, m.keep_router_id FROM router_merges m
+		 WHERE m.dup_serial = ANY($1) AND NOT EXISTS (SELECT 1 FROM routers r WHERE r.serial = m.dup_serial)
+		 ORDER BY m.dup_serial, m.merged_at DESC, m.id DESC)`
+	rows, _ := t.tx.Query(ctx, q, lookup)
 	var serial string
 	var id int64
 	_, err := pgx.ForEachRow(rows, []any{&serial, &id}, func() error {
@@ -237,6 +251,59 @@ func (t *txn) resolveRouters(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("look up routers: %w", err)
+	}
+	return nil
+}
+
+// register creates the routers of serials that do not exist yet. A serial
+// merged into another router (ingest/merge) is not registered again: its
+// readings go to the router kept.
+func (t *txn) register(ctx context.Context, serials []string) error {
+	const q = `INSERT INTO routers (serial) SELECT s FROM unnest($1::text[]) AS s
+		WHERE NOT EXISTS (SELECT 1 FROM router_merges m WHERE m.dup_serial = s)
+		ON CONFLICT (serial) DO NOTHING
+		RETURNING serial`
+	rows, _ := t.tx.Query(ctx, q, serials)
+	created, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("register routers: %w", err)
+	}
+	if len(created) == 0 {
+		return nil
+	}
+
+	// The insert waited for a merge that was deleting one of these serials
+	// and saw its router_merges row only after: take such routers back.
+	const undo = `WITH again AS (
+			SELECT r.id FROM routers r JOIN router_merges m ON m.dup_serial = r.serial
+			WHERE r.serial = ANY($1)),
+		status AS (DELETE FROM router_status WHERE router_id IN (SELECT id FROM again))
+		DELETE FROM routers WHERE id IN (SELECT id FROM again)`
+	if _, err := t.tx.Exec(ctx, undo, created); err != nil {
+		return fmt.Errorf("register routers: drop merged serials: %w", err)
+	}
+	return nil
+}
+
+// resolveAliases notes which of the serials a router token posted for,
+// besides its own, were merged into another router (ingest/merge), and
+// into which: a router keeps sending the serial of the row merged away.
+func (t *txn) resolveAliases(ctx context.Context, serials []string) error {
+	t.aliases = map[string]int64{}
+	if len(serials) == 0 {
+		return nil
+	}
+	const q = `SELECT DISTINCT ON (dup_serial) dup_serial, keep_router_id FROM router_merges
+		WHERE dup_serial = ANY($1) ORDER BY dup_serial, merged_at DESC, id DESC`
+	rows, _ := t.tx.Query(ctx, q, serials)
+	var serial string
+	var id int64
+	_, err := pgx.ForEachRow(rows, []any{&serial, &id}, func() error {
+		t.aliases[serial] = id
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look up merged serials: %w", err)
 	}
 	return nil
 }
@@ -278,7 +345,28 @@ func (t *txn) lockStates(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("lock router status: %w", err)
 	}
-	return nil
+	return t.checkGone()
+}
+
+// errRouterGone says that a router of the group was merged into another
+// (ingest/merge) after its id was looked up; a retry looks it up again.
+var errRouterGone = errors.New("router merged away since it was looked up")
+
+// checkGone fails the transaction, retryably, when a router id of the
+// group has no status row any more, and forgets its cached id.
+func (t *txn) checkGone() error {
+	var gone []string
+	for serial, id := range t.ids {
+		if _, ok := t.states[id]; !ok {
+			gone = append(gone, serial)
+			t.w.routers.forget(serial)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	slices.Sort(gone)
+	return fmt.Errorf("%w: %s", errRouterGone, strings.Join(gone, ", "))
 }
 
 // place decides what to do with reading ri of job ji: reject, duplicate,
@@ -287,12 +375,16 @@ func (t *txn) place(ctx context.Context, ji, ri int) error {
 	b := &t.jobs[ji].batch
 	r := &b.Readings[ri]
 
-	if b.AllowRouter != "" && r.DeviceID != b.AllowRouter {
-		t.reject(ji, Reject{Index: ri, Serial: r.DeviceID, Field: "device_id",
-			Reason: "this token may only post for router " + b.AllowRouter})
-		return nil
+	serial := r.DeviceID
+	if b.AllowRouter != "" && serial != b.AllowRouter {
+		if id, ok := t.aliases[serial]; !ok || id != t.ids[b.AllowRouter] {
+			t.reject(ji, Reject{Index: ri, Serial: r.DeviceID, Field: "device_id",
+				Reason: "this token may only post for router " + b.AllowRouter})
+			return nil
+		}
+		serial = b.AllowRouter
 	}
-	id, ok := t.ids[r.DeviceID]
+	id, ok := t.ids[serial]
 	if !ok {
 		t.reject(ji, Reject{Index: ri, Serial: r.DeviceID, Field: "device_id",
 			Reason: "unknown router: post with a fleet token to register it"})

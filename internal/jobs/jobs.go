@@ -55,6 +55,10 @@ type Config struct {
 	// JobTimeout cancels a job's context after this long (River's default,
 	// 1 minute, when zero); RescueAfter must exceed it.
 	JobTimeout time.Duration
+	// Queues are extra queues worked beside the default one, with how many
+	// jobs of each are worked at once; a queue of its own keeps one kind of
+	// job (slow sync runs) from taking every worker of the default queue.
+	Queues map[string]int
 	// PeriodicJobs are inserted on their schedules by the elected leader
 	// among the instances; their workers must be in Workers.
 	PeriodicJobs []*river.PeriodicJob
@@ -126,6 +130,9 @@ func New(pool *pgxpool.Pool, cfg Config) (*Runtime, error) {
 		rc.Workers = cfg.Workers
 		rc.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: positive(cfg.MaxWorkers, DefaultMaxWorkers)},
+		}
+		for name, n := range cfg.Queues {
+			rc.Queues[name] = river.QueueConfig{MaxWorkers: positive(n, 1)}
 		}
 	}
 

@@ -22,13 +22,17 @@ type Args struct {
 // Kind names the job kind in River.
 func (Args) Kind() string { return "sync_run" }
 
+// Queue is the River queue of sync runs, worked apart from the default
+// queue so that slow runs never hold up webhook events.
+const Queue = "sync"
+
 // InsertOpts makes runs of one job unique while one is waiting or
-// running: a tick that finds one queued adds nothing. River tries a run
-// three times only when its bookkeeping failed (database down); a run that
-// failed against the outside service is recorded and retried by the
-// runner's back-off instead.
+// running. River tries a run three times only when its bookkeeping failed
+// (database down); a run that failed against the outside service is
+// recorded and retried by the runner's back-off instead.
 func (Args) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
+		Queue:       Queue,
 		MaxAttempts: 3,
 		UniqueOpts: river.UniqueOpts{
 			ByArgs: true,
@@ -79,20 +83,6 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 // AddWorkers registers the runner's worker.
 func (r *Runner) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &worker{r: r})
-}
-
-// PeriodicJobs returns one periodic River job per registered job, run at
-// its interval and once when the runtime starts.
-func (r *Runner) PeriodicJobs() []*river.PeriodicJob {
-	var out []*river.PeriodicJob
-	for _, name := range r.Jobs() {
-		args := Args{Job: name}
-		out = append(out, river.NewPeriodicJob(
-			river.PeriodicInterval(r.jobs[name].interval),
-			func() (river.JobArgs, *river.InsertOpts) { return args, nil },
-			&river.PeriodicJobOpts{ID: "sync:" + name, RunOnStart: true}))
-	}
-	return out
 }
 
 // retryArgs returns the job inserted to retry name at at.

@@ -301,7 +301,7 @@ func TestRunner_river(t *testing.T) {
 	}
 	workers := river.NewWorkers()
 	r.AddWorkers(workers)
-	rt, err := jobs.New(pool, jobs.Config{Workers: workers, PeriodicJobs: r.PeriodicJobs(),
+	rt, err := jobs.New(pool, jobs.Config{Workers: workers, Queues: map[string]int{syncrun.Queue: 2},
 		FetchPollInterval: 100 * time.Millisecond, StopGrace: time.Second, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -309,9 +309,13 @@ func TestRunner_river(t *testing.T) {
 	if err := rt.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Two schedulers, as two instances run: one run per period all the same.
+	s1, s2 := r.Scheduler(rt.Client()), r.Scheduler(rt.Client())
+	s1.Start(ctx)
+	s2.Start(ctx)
 
-	// The periodic job runs on start; its partial run schedules a retry
-	// after the back-off, which then runs ok.
+	// The scheduler queues a run at start; its partial run schedules a
+	// retry after the back-off, which then runs ok.
 	for i, want := range []syncrun.Status{syncrun.StatusPartial, syncrun.StatusOK} {
 		select {
 		case got := <-passes:
@@ -322,8 +326,21 @@ func TestRunner_river(t *testing.T) {
 			t.Fatalf("pass %d (%s) never ran", i+1, want)
 		}
 	}
+	s1.Stop()
+	s2.Stop()
 	if err := rt.Stop(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Fatalf("the job ran %d times, want 2 (one scheduled run, one retry)", calls)
+	}
+	var queued int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'sync_run'
+		AND NOT (args ? 'retry')`).Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 1 {
+		t.Fatalf("two schedulers queued %d runs in one period, want 1", queued)
 	}
 
 	var health struct {
