@@ -22,6 +22,8 @@ export type QueryType =
   | 'dlq_events'
   | 'portal_inbox'
   | 'oauth_state'
+  | 'rms_quota'
+  | 'usage_reconciliation'
   | 'alert_router_offline'
   | 'alert_fleet_silent'
   | 'alert_reject_rate'
@@ -31,6 +33,7 @@ export type QueryType =
   | 'alert_dlq_depth'
   | 'alert_inbox_lag'
   | 'alert_oauth_reauth'
+  | 'alert_rms_quota'
   | 'raw_sql'
   | 'variable';
 
@@ -261,6 +264,20 @@ export const QUERY_TYPES: QueryTypeInfo[] = [
     defaults: {},
   },
   {
+    value: 'rms_quota',
+    label: 'RMS quota',
+    description: 'RMS API requests per month against the quota, and the share used.',
+    options: [],
+    defaults: {},
+  },
+  {
+    value: 'usage_reconciliation',
+    label: 'Usage reconciliation',
+    description: "RMS's daily usage beside RouterLogger's, per router and day.",
+    options: ['routers'],
+    defaults: { routers: [] },
+  },
+  {
     value: 'alert_router_offline',
     label: 'Alert: router offline',
     description: 'Minutes since the last sample, one row per router.',
@@ -320,6 +337,13 @@ export const QUERY_TYPES: QueryTypeInfo[] = [
     value: 'alert_oauth_reauth',
     label: 'Alert: OAuth needs re-authorisation',
     description: '1 for each outside service an operator must authorise again, else 0.',
+    options: [],
+    defaults: {},
+  },
+  {
+    value: 'alert_rms_quota',
+    label: 'Alert: RMS quota',
+    description: "Share of this month's RMS API request quota used.",
     options: [],
     defaults: {},
   },

@@ -58,6 +58,11 @@ var goldenCases = []goldenCase{
 	{"alert_inbox_lag", "alert_inbox_lag", `{}`, time.Minute},
 	{"oauth_state", "oauth_state", `{}`, time.Minute},
 	{"alert_oauth_reauth", "alert_oauth_reauth", `{}`, time.Minute},
+	{"rms_quota", "rms_quota", `{}`, time.Minute},
+	{"usage_reconciliation", "usage_reconciliation", `{}`, time.Minute},
+	{"usage_reconciliation_router", "usage_reconciliation", `{"routers": ["6000000002"]}`,
+		time.Minute},
+	{"alert_rms_quota", "alert_rms_quota", `{}`, time.Minute},
 	{"raw_sql_table", "raw_sql", `{"format": "table", "rawSql": "SELECT serial, name, ` +
 		`sum(total_bytes) AS total FROM router_usage_daily WHERE $__timeFilter(bucket) ` +
 		`GROUP BY serial, name ORDER BY serial;"}`, time.Hour},

@@ -104,3 +104,15 @@ INSERT INTO oauth_tokens (provider, key_id, access_token, refresh_token, token_t
      '2025-03-14 23:45Z'),
     ('clickup', 'k1', '\x00', NULL, 'Bearer', NULL, 'needs_reauth',
      'clickup: 401 unauthorized: token revoked', '2025-03-14 22:00:02Z');
+
+-- RMS: this month's requests are at 85% of the quota, and RMS's usage of
+-- the fixture day beside ours for two routers.
+INSERT INTO rms_quota_requests (month, requests, quota, updated_at) VALUES
+    ('2025-02-01', 6100, 10000, '2025-02-28 23:59Z'),
+    ('2025-03-01', 8500, 10000, '2025-03-14 23:45Z');
+
+INSERT INTO rms_usage_daily (router_id, day, tx_bytes, rx_bytes, fetched_at)
+SELECT r.id, '2025-03-14', u.tx, u.rx, '2025-03-14 23:45Z'
+FROM (VALUES ('6000000001', 97552653, 580000000), ('6000000002', 50000000, 300000000))
+    AS u (serial, tx, rx)
+JOIN routers r ON r.serial = u.serial;
