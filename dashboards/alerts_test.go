@@ -175,6 +175,7 @@ func TestAlertRules_Thresholds(t *testing.T) {
 		{"routerlogger-dlq-depth", "alert_dlq_depth", nil, 10},
 		{"routerlogger-inbox-lag", "alert_inbox_lag", nil, 5},
 		{"routerlogger-oauth-reauth", "alert_oauth_reauth", nil, 0},
+		{"routerlogger-rms-quota", "alert_rms_quota", nil, 0.8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uid, func(t *testing.T) {

@@ -256,7 +256,8 @@ func TestDashboards_Coverage(t *testing.T) {
 		{"routerlogger-data-usage", []string{"router_usage", "fleet_usage"}},
 		{"routerlogger-signal-quality", []string{"signal"}},
 		{"routerlogger-ingest-health", []string{"ingest_health"}},
-		{"routerlogger-sync-jobs", []string{"sync_job_health", "sync_runs", "locks", "oauth_state"}},
+		{"routerlogger-sync-jobs", []string{"sync_job_health", "sync_runs", "locks", "oauth_state",
+			"rms_quota", "usage_reconciliation"}},
 		{"routerlogger-guest-wifi", []string{"guest_sessions", "guest_session_summary",
 			"dlq_depth", "dlq_events", "portal_inbox"}},
 	}
