@@ -259,7 +259,7 @@ func TestDashboards_Coverage(t *testing.T) {
 		{"routerlogger-sync-jobs", []string{"sync_job_health", "sync_runs", "locks", "oauth_state",
 			"rms_quota", "usage_reconciliation"}},
 		{"routerlogger-guest-wifi", []string{"guest_sessions", "guest_session_summary",
-			"dlq_depth", "dlq_events", "portal_inbox"}},
+			"guest_property_summary", "dlq_depth", "dlq_events", "portal_inbox"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uid, func(t *testing.T) {

@@ -18,6 +18,7 @@ export type QueryType =
   | 'locks'
   | 'guest_sessions'
   | 'guest_session_summary'
+  | 'guest_property_summary'
   | 'dlq_depth'
   | 'dlq_events'
   | 'portal_inbox'
@@ -232,6 +233,13 @@ export const QUERY_TYPES: QueryTypeInfo[] = [
     value: 'guest_session_summary',
     label: 'Guest sessions per router',
     description: 'Sessions started in the range, active now, and their durations, per router.',
+    options: ['routers'],
+    defaults: { routers: [] },
+  },
+  {
+    value: 'guest_property_summary',
+    label: 'Guest sessions per property',
+    description: 'Sessions started in the range, active now, and their durations, per property.',
     options: ['routers'],
     defaults: { routers: [] },
   },

@@ -3,13 +3,18 @@
 -- name, user name or guest MAC. The sync jobs' views (sync_runs,
 -- sync_job_health, locks) are granted where they are made.
 
--- guest_session_times is guest_sessions without the guest: when and on
--- which router each captive-portal session ran, and how it ended.
+-- guest_session_times is guest_sessions without the guest: when, on which
+-- router and at which property (the router's when the session started)
+-- each captive-portal session ran, and how it ended.
 CREATE VIEW guest_session_times AS
-SELECT g.session_id, g.router_serial, r.name AS router_name, g.started_at, g.ended_at,
-       g.end_reason, g.matched
+SELECT g.session_id, g.router_serial, r.name AS router_name, p.name AS property,
+       g.started_at, g.ended_at, g.end_reason, g.matched
 FROM guest_sessions g
-LEFT JOIN routers r ON r.serial = g.router_serial;
+LEFT JOIN routers r ON r.serial = g.router_serial
+LEFT JOIN router_properties a
+    ON a.router_id = r.id AND a.valid_from <= g.started_at
+   AND (a.valid_to IS NULL OR a.valid_to > g.started_at)
+LEFT JOIN properties p ON p.id = a.property_id;
 
 -- portal_inbox is the captive-portal inbox backlog: events whose job has
 -- not applied them yet, and when the oldest was received. An event in the

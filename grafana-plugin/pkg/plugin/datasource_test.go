@@ -49,6 +49,7 @@ var goldenCases = []goldenCase{
 	{"guest_sessions", "guest_sessions", `{}`, 6 * time.Hour},
 	{"guest_sessions_router", "guest_sessions", `{"routers": ["6000000001"]}`, 6 * time.Hour},
 	{"guest_session_summary", "guest_session_summary", `{}`, time.Minute},
+	{"guest_property_summary", "guest_property_summary", `{}`, time.Minute},
 	{"dlq_depth", "dlq_depth", `{}`, time.Minute},
 	{"dlq_events", "dlq_events", `{}`, time.Minute},
 	{"portal_inbox", "portal_inbox", `{}`, time.Minute},

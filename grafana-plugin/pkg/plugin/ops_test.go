@@ -14,7 +14,8 @@ func TestDatasource_GuestDataStaysOut(t *testing.T) {
 	t.Parallel()
 	ds := newDatasource(t, fixtureDB(t), nil)
 
-	for _, qt := range []string{"guest_sessions", "guest_session_summary", "dlq_depth",
+	for _, qt := range []string{"guest_sessions", "guest_session_summary",
+		"guest_property_summary", "dlq_depth",
 		"dlq_events", "portal_inbox", "alert_dlq_depth", "alert_inbox_lag"} {
 		t.Run(qt, func(t *testing.T) {
 			frames := mustFrames(t, ds, dataQuery("A", qt, `{}`, time.Hour))

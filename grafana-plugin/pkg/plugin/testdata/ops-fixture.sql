@@ -116,3 +116,15 @@ SELECT r.id, '2025-03-14', u.tx, u.rx, '2025-03-14 23:45Z'
 FROM (VALUES ('6000000001', 97552653, 580000000), ('6000000002', 50000000, 300000000))
     AS u (serial, tx, rx)
 JOIN routers r ON r.serial = u.serial;
+
+-- Properties: 6000000001 serves the Harbour Hotel all day; 6000000002
+-- joined the Old Mill B&B at 15:00; 6000000003 serves none.
+INSERT INTO properties (name) VALUES ('Harbour Hotel'), ('Old Mill B&B');
+
+INSERT INTO router_properties (router_id, property_id, valid_from, valid_to, source)
+SELECT r.id, p.id, a.valid_from::timestamptz, NULL, 'cli'
+FROM (VALUES ('6000000001', 'Harbour Hotel', '2025-03-01 00:00Z'),
+             ('6000000002', 'Old Mill B&B', '2025-03-14 15:00Z'))
+    AS a (serial, property, valid_from)
+JOIN routers r ON r.serial = a.serial
+JOIN properties p ON p.name = a.property;
