@@ -14,11 +14,15 @@ const variableRoutersSQL = `SELECT coalesce(nullif(name, ''), serial) AS text, s
 FROM router_latest
 ORDER BY 1, 2`
 
-// variableSources answer each value of the variable option. properties
-// has no view yet (a later sync issue adds it) and answers no values.
+// variablePropertiesSQL lists the properties some router serves now.
+const variablePropertiesSQL = `SELECT DISTINCT property AS text, property AS value
+FROM router_properties_current
+ORDER BY 1`
+
+// variableSources answer each value of the variable option.
 var variableSources = map[string]func(context.Context, *Datasource) ([][2]string, string, error){
 	"routers":    routerValues,
-	"properties": func(context.Context, *Datasource) ([][2]string, string, error) { return nil, "", nil },
+	"properties": propertyValues,
 }
 
 // variableOptions are the options of variable.
@@ -63,11 +67,21 @@ func runVariable(ctx context.Context, d *Datasource,
 
 // routerValues lists every router as name and serial.
 func routerValues(ctx context.Context, d *Datasource) ([][2]string, string, error) {
-	rows, _, err := selectAll(ctx, d, variableRoutersSQL, nil,
+	return textValues(ctx, d, variableRoutersSQL)
+}
+
+// propertyValues lists the properties routers serve now, by name.
+func propertyValues(ctx context.Context, d *Datasource) ([][2]string, string, error) {
+	return textValues(ctx, d, variablePropertiesSQL)
+}
+
+// textValues runs sql, which selects text and value, and returns its rows.
+func textValues(ctx context.Context, d *Datasource, sql string) ([][2]string, string, error) {
+	rows, _, err := selectAll(ctx, d, sql, nil,
 		func(row pgx.CollectableRow) ([2]string, error) {
 			var v [2]string
 			err := row.Scan(&v[0], &v[1])
 			return v, err
 		})
-	return rows, variableRoutersSQL, err
+	return rows, sql, err
 }
