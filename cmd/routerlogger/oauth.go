@@ -5,15 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/routerlogger/routerlogger/internal/config"
 	"github.com/routerlogger/routerlogger/internal/db"
 	"github.com/routerlogger/routerlogger/sync/oauth"
+	"github.com/routerlogger/routerlogger/sync/rms"
 )
 
 func init() {
@@ -61,9 +65,10 @@ func (o *rmsOAuthConfig) check() error {
 	if !o.enabled() {
 		return nil
 	}
-	if *o.redirectURL == "" {
-		return &config.Error{Name: "ROUTERLOGGER_RMS_REDIRECT_URL", Value: "",
-			Reason: "required when ROUTERLOGGER_RMS_CLIENT_ID is set (the callback registered at RMS)"}
+	if !strings.HasSuffix(strings.TrimRight(*o.redirectURL, "/"), rmsCallbackPath) {
+		return &config.Error{Name: "ROUTERLOGGER_RMS_REDIRECT_URL", Value: *o.redirectURL,
+			Reason: "required when ROUTERLOGGER_RMS_CLIENT_ID is set: the callback URL registered at RMS, " +
+				"ending in " + rmsCallbackPath + " (served by `routerlogger serve`)"}
 	}
 	if _, err := oauth.ParseKeys(*o.secretKey); err != nil {
 		return &config.Error{Name: oauth.SecretKeyEnv, Value: "<redacted>", Reason: err.Error()}
@@ -175,4 +180,25 @@ func printOAuthStates(ctx context.Context, e *env, pool *pgxpool.Pool) error {
 		return err
 	}
 	return tw.Flush()
+}
+
+// rmsCallbackPath is where serve takes RMS's OAuth redirect; the
+// registered ROUTERLOGGER_RMS_REDIRECT_URL must end in it.
+const rmsCallbackPath = "/oauth/rms/callback"
+
+// mountOAuth mounts the RMS OAuth callback on r when RMS OAuth is
+// configured. The flow is the one the RMS sync job uses.
+func mountOAuth(sc *syncConfig, pool *pgxpool.Pool, r chi.Router, log *slog.Logger,
+	reg prometheus.Registerer) error {
+	s, ok := sc.services[rms.JobName].(*rmsSettings)
+	if !ok || !s.oauth.enabled() {
+		return nil
+	}
+	flow, err := s.oauthFlow(syncDeps{pool: pool, log: log, reg: reg})
+	if err != nil {
+		return err
+	}
+	r.Method(http.MethodGet, rmsCallbackPath, flow.CallbackHandler())
+	log.Info("rms oauth callback mounted", "path", rmsCallbackPath)
+	return nil
 }

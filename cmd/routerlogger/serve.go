@@ -191,6 +191,13 @@ func startServer(ctx context.Context, cfg *serveConfig, log *slog.Logger, reg *p
 		return nil, err
 	}
 	mountWebhooks(cfg.webhooks, hooks, pool, r, toks, log, reg)
+	if err := mountOAuth(cfg.sync, pool, r, log, reg); err != nil {
+		_ = hooks.stop(ctx)
+		_ = mq.stop(ctx)
+		_ = w.Close(ctx)
+		pool.Close()
+		return nil, err
+	}
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

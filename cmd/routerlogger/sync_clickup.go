@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/routerlogger/routerlogger/dashboards"
+	"github.com/routerlogger/routerlogger/internal/fleet"
 	"github.com/routerlogger/routerlogger/sync/clickup"
 	"github.com/routerlogger/routerlogger/sync/syncrun"
 )
@@ -114,13 +116,26 @@ func (s *clickupSettings) job(d syncDeps) (syncrun.Job, error) {
 			tags = append(tags, t)
 		}
 	}
-	// TODO(clickup): pass internal/fleet's PropertyAssigner once it lands;
-	// until then the Property field is not read.
+	// A task's Property field (when the list has one) assigns its router
+	// to that property, with history; a name of "-" turns it off.
+	var props clickup.PropertyAssigner
+	if names[clickup.FieldProperty] != "" {
+		props = fleetAssigner{fleet.NewStore(d.pool)}
+	}
 	return clickup.New(d.pool, client, clickup.Config{
 		ListID: strings.TrimSpace(*s.list), FieldNames: names, OfflineAfter: *s.offlineAfter,
 		GrafanaURL: *s.grafanaURL, DashboardUID: uid, TaskStatus: *s.taskStatus, Tags: tags,
-		FieldTTL: *s.fieldTTL, Logger: d.log,
+		FieldTTL: *s.fieldTTL, Property: props, Logger: d.log,
 	})
+}
+
+// fleetAssigner assigns properties through internal/fleet.
+type fleetAssigner struct{ s *fleet.Store }
+
+func (a fleetAssigner) AssignProperty(ctx context.Context, serial, property string, at time.Time,
+	source string) error {
+	_, err := a.s.AssignProperty(ctx, serial, property, at, source)
+	return err
 }
 
 // dashboardUID reads the uid of an embedded dashboard.

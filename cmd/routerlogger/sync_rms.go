@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/routerlogger/routerlogger/sync/oauth"
 	"github.com/routerlogger/routerlogger/sync/rms"
 	"github.com/routerlogger/routerlogger/sync/syncrun"
 )
@@ -27,6 +28,10 @@ type rmsSettings struct {
 	usageDays *int64
 	attempts  *int64
 	retryTime *time.Duration
+	oauth     *rmsOAuthConfig // oauth.go
+
+	// flow is the OAuth flow, built once per process by oauthFlow.
+	flow *oauth.Flow
 }
 
 // registerRMS registers the RMS settings.
@@ -49,30 +54,51 @@ func registerRMS(f *flags) syncSettings {
 			"tries of one RMS request that fails transiently (5xx, dropped connection, timeout)"),
 		retryTime: c.Duration("rms-retry-time", envs("RMS_RETRY_TIME"), rms.DefaultRetryTime, time.Second,
 			time.Hour, "time one run may spend retrying RMS requests"),
+		oauth: registerRMSOAuth(f),
 	}
 }
 
-// configured needs a token.
-// TODO(rms): also accept an OAuth client id once sync/oauth lands.
+// configured needs a personal access token or an OAuth client.
 func (s *rmsSettings) configured() error {
-	if *s.token == "" {
-		return errors.New("ROUTERLOGGER_RMS_TOKEN is not set")
+	if *s.token == "" && !s.oauth.enabled() {
+		return errors.New("neither ROUTERLOGGER_RMS_TOKEN nor ROUTERLOGGER_RMS_CLIENT_ID is set")
 	}
 	return nil
+}
+
+// oauthFlow returns the RMS OAuth flow (nil with a personal token), built
+// once: serve's callback and the sync job share it.
+func (s *rmsSettings) oauthFlow(d syncDeps) (*oauth.Flow, error) {
+	if s.flow != nil || !s.oauth.enabled() {
+		return s.flow, nil
+	}
+	f, err := s.oauth.flow(d.pool, d.log, d.reg)
+	s.flow = f
+	return f, err
 }
 
 func (s *rmsSettings) interval() time.Duration { return *s.every }
 
 func (s *rmsSettings) job(d syncDeps) (syncrun.Job, error) {
+	client := rms.ClientOptions{
+		BaseURL:   *s.url,
+		HTTP:      d.http(rms.JobName),
+		Attempts:  int(*s.attempts),
+		RetryTime: *s.retryTime,
+	}
+	// OAuth wins when both are set: it is the one that can be renewed.
+	flow, err := s.oauthFlow(d)
+	switch {
+	case err != nil:
+		return nil, err
+	case flow != nil:
+		client.OAuth = flow
+	default:
+		client.Tokens = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: *s.token})
+	}
 	return rms.NewJob(rms.JobOptions{
-		Pool: d.pool,
-		Client: rms.ClientOptions{
-			BaseURL:   *s.url,
-			Tokens:    oauth2.StaticTokenSource(&oauth2.Token{AccessToken: *s.token}),
-			HTTP:      d.http(rms.JobName),
-			Attempts:  int(*s.attempts),
-			RetryTime: *s.retryTime,
-		},
+		Pool:         d.pool,
+		Client:       client,
 		PageSize:     int(*s.pageSize),
 		UsageDays:    int(*s.usageDays),
 		MonthlyQuota: *s.quota,

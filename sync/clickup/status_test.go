@@ -3,12 +3,16 @@ package clickup_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/routerlogger/routerlogger/ingest/reading"
+	"github.com/routerlogger/routerlogger/internal/fleet"
 	"github.com/routerlogger/routerlogger/sync/clickup"
 	"github.com/routerlogger/routerlogger/sync/clickup/clickuptest"
 	"github.com/routerlogger/routerlogger/sync/syncrun"
@@ -128,5 +132,53 @@ func TestJob_Property(t *testing.T) {
 	want := "6000000001=Harbour Hotel@2025-03-14T23:59:59Z clickup"
 	if len(a.calls) != 1 || a.calls[0] != want {
 		t.Errorf("assignments %q, want [%s]", a.calls, want)
+	}
+}
+
+// fleetProps assigns through internal/fleet, set up once the harness has
+// its database.
+type fleetProps struct{ s *fleet.Store }
+
+func (f *fleetProps) AssignProperty(ctx context.Context, serial, property string, at time.Time,
+	source string) error {
+	_, err := f.s.AssignProperty(ctx, serial, property, at, source)
+	return err
+}
+
+// TestJob_PropertyHistory: a task moved from one property to another
+// leaves both periods in the router's property history.
+func TestJob_PropertyHistory(t *testing.T) {
+	props := &fleetProps{}
+	h := newHarness(t, harnessOpts{cfg: clickup.Config{Property: props}})
+	props.s = fleet.NewStore(h.pool)
+	const field = "a1b2c3d4-0000-4000-8000-000000000020"
+	h.fake.AddField(map[string]any{"id": field, "name": "Property", "type": "short_text",
+		"type_config": map[string]any{}})
+	h.load(t, time.Time{}, dayEnd)
+	h.run(t)
+
+	task := h.fake.TaskByName("RL-TEST-001 (RUT241)")
+	h.fake.SetValue(task.ID, field, []byte(`"Harbour Hotel"`))
+	h.run(t)
+	h.clock.Advance(time.Hour)
+	h.fake.SetValue(task.ID, field, []byte(`"Station Café"`))
+	h.run(t)
+
+	rows, err := h.pool.Query(t.Context(), `SELECT property, valid_to IS NULL
+		FROM router_property_history WHERE serial = '6000000001' ORDER BY valid_from`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type period struct {
+		Property string
+		Current  bool
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[period])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []period{{"Harbour Hotel", false}, {"Station Café", true}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("property history %+v, want %+v", got, want)
 	}
 }

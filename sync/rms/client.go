@@ -47,12 +47,24 @@ type Meter interface {
 	Take(ctx context.Context) error
 }
 
-// ClientOptions configure a [Client].
+// OAuthTokens hands out OAuth access tokens per request and renews one
+// that RMS refused before it expired; sync/oauth's Flow is one.
+type OAuthTokens interface {
+	Token(ctx context.Context) (*oauth2.Token, error)
+	Renew(ctx context.Context, rejected string) (*oauth2.Token, error)
+}
+
+// ClientOptions configure a [Client]. Set Tokens or OAuth.
 type ClientOptions struct {
 	// BaseURL is the API base before the resource path (DefaultBaseURL).
 	BaseURL string
-	// Tokens gives the access token sent as "Authorization: Bearer".
+	// Tokens gives the access token sent as "Authorization: Bearer" (a
+	// personal access token).
 	Tokens oauth2.TokenSource
+	// OAuth, when set, is used instead of Tokens: its token is taken with
+	// the request's context, and a 401 for an unexpired token renews it
+	// once and resends the request.
+	OAuth OAuthTokens
 	// HTTP sends the requests (http.DefaultClient when nil); give it a
 	// timeout and a breaker.
 	HTTP *http.Client
@@ -76,6 +88,7 @@ type ClientOptions struct {
 type Client struct {
 	base     *url.URL
 	tokens   oauth2.TokenSource
+	oauth    OAuthTokens
 	http     *http.Client
 	attempts int
 	budget   time.Duration
@@ -94,10 +107,10 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("rms: bad base URL %q", raw)
 	}
-	if o.Tokens == nil {
+	if o.Tokens == nil && o.OAuth == nil {
 		return nil, errors.New("rms: no token source")
 	}
-	c := &Client{base: base, tokens: o.Tokens, http: o.HTTP, meter: o.Meter, log: o.Logger,
+	c := &Client{base: base, tokens: o.Tokens, oauth: o.OAuth, http: o.HTTP, meter: o.Meter, log: o.Logger,
 		attempts: o.Attempts, budget: o.RetryTime, wait: o.RetryWait}
 	if c.http == nil {
 		c.http = http.DefaultClient
@@ -203,11 +216,39 @@ func (s *Session) once(ctx context.Context, path string, q url.Values, out any) 
 			return err
 		}
 	}
-	tok, err := s.c.tokens.Token()
+	tok, err := s.c.token(ctx)
 	if err != nil {
 		return &TokenError{Err: err}
 	}
+	err = s.send(ctx, path, q, out, tok)
+	if status(err) != http.StatusUnauthorized || s.c.oauth == nil {
+		return err
+	}
 
+	// RMS refused a token we took for valid (revoked, rotated elsewhere):
+	// renew it once, shared with every other caller, and resend.
+	if tok, err = s.c.oauth.Renew(ctx, tok.AccessToken); err != nil {
+		return &TokenError{Err: err}
+	}
+	if s.c.meter != nil {
+		if err := s.c.meter.Take(ctx); err != nil {
+			return err
+		}
+	}
+	return s.send(ctx, path, q, out, tok)
+}
+
+// token returns the access token to send.
+func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
+	if c.oauth != nil {
+		return c.oauth.Token(ctx)
+	}
+	return c.tokens.Token()
+}
+
+// send sends one GET with tok and decodes the answer into out.
+func (s *Session) send(ctx context.Context, path string, q url.Values, out any,
+	tok *oauth2.Token) error {
 	u := *s.c.base
 	u.Path += path
 	u.RawQuery = q.Encode()

@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/routerlogger/routerlogger/sync/oauth"
+
 	"github.com/routerlogger/routerlogger/internal/breaker"
 )
 
@@ -76,19 +78,16 @@ func (e *TokenError) Error() string {
 func (e *TokenError) Unwrap() error { return e.Err }
 
 // NeedsReauthorization reports whether err is a token source error that
-// an operator must fix by authorising again (sync/oauth's "needs
-// re-authorisation", or an OAuth token endpoint that refused). Every
+// an operator must fix by authorising again (sync/oauth's
+// [oauth.ErrNeedsReauth], or an OAuth token endpoint that refused). Every
 // token source error fails the run; this only tells the two apart.
-//
-// TODO(rms): match sync/oauth's ErrNeedsReauth with errors.Is once that
-// package is merged, instead of its message.
 func NeedsReauthorization(err error) bool {
 	var te *TokenError
 	if !errors.As(err, &te) {
 		return false
 	}
 	var re *oauth2.RetrieveError
-	return errors.As(err, &re) || strings.Contains(te.Err.Error(), "re-authoris")
+	return errors.As(err, &re) || errors.Is(err, oauth.ErrNeedsReauth)
 }
 
 // IsRateLimited reports whether RMS answered 429.

@@ -2,7 +2,7 @@ package rms_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/routerlogger/routerlogger/internal/testkit"
+	"github.com/routerlogger/routerlogger/sync/oauth"
 	"github.com/routerlogger/routerlogger/sync/rms"
 	"github.com/routerlogger/routerlogger/sync/rms/rmstest"
 	"github.com/routerlogger/routerlogger/sync/syncrun"
@@ -229,7 +230,7 @@ func (f failingTokens) Token() (*oauth2.Token, error) { return nil, f.err }
 // TestJob_TokenNeedsReauth: a token source that needs re-authorisation
 // fails the run with a clear message, before any request.
 func TestJob_TokenNeedsReauth(t *testing.T) {
-	reauth := errors.New("oauth: rms: needs re-authorisation since 2025-03-14T09:00:00Z: invalid_grant")
+	reauth := fmt.Errorf("rms: since 2025-03-14T09:00:00Z: invalid_grant: %w", oauth.ErrNeedsReauth)
 	s := newSetup(t, testkit.MigratedDB(t), func(o *rms.JobOptions) {
 		o.Client.Tokens = failingTokens{reauth}
 	})
