@@ -192,10 +192,16 @@ func (r *Runner) pass(ctx context.Context, e entry) (Result, error) {
 	start := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, r.timeout)
 	jobErr := r.call(rctx, e.job, run)
-	budgetUsed := errors.Is(rctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+	var stopped string
+	switch {
+	case ctx.Err() != nil:
+		stopped = "stopped by shutdown or a lost lock"
+	case errors.Is(rctx.Err(), context.DeadlineExceeded):
+		stopped = fmt.Sprintf("run time of %s used up", r.timeout)
+	}
 	cancel()
 
-	res, cursor, retryAt := r.outcome(run, jobErr, budgetUsed, e.interval)
+	res, cursor, retryAt := r.outcome(run, jobErr, stopped, e.interval)
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), releaseGrace)
 	defer fcancel()
 	if err := r.rec.finish(fctx, run, res, run.Errors(), cursor, retryAt); err != nil {
@@ -222,7 +228,7 @@ func (r *Runner) call(ctx context.Context, job Job, run *Run) (err error) {
 }
 
 // outcome decides the run's status, the cursor to keep and when to retry.
-func (r *Runner) outcome(run *Run, jobErr error, budgetUsed bool,
+func (r *Runner) outcome(run *Run, jobErr error, stopped string,
 	interval time.Duration) (Result, *string, time.Time) {
 	run.mu.Lock()
 	defer run.mu.Unlock()
@@ -235,9 +241,10 @@ func (r *Runner) outcome(run *Run, jobErr error, budgetUsed bool,
 	backoff := r.backoff(run.Failures+1, interval)
 
 	switch {
-	case budgetUsed && run.cursor != nil:
+	case stopped != "" && jobErr != nil && run.cursor != nil:
+		// Stopped from outside after a checkpoint: what it did is kept.
 		res.Status = StatusPartial
-		res.Error = fmt.Sprintf("run time of %s used up; the next run resumes from its cursor", r.timeout)
+		res.Error = stopped + "; the next run resumes from its cursor"
 		// Go on at once: nothing is wrong, there is just more to do.
 		res.RetryAt = time.Now()
 		return res, cursor, res.RetryAt

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -401,5 +402,47 @@ func TestRunner_resumeAfterKill(t *testing.T) {
 	}
 	if resumed != "" {
 		t.Fatalf("run after an ok run resumed from %q", resumed)
+	}
+}
+
+// TestRunner_shutdown: a run cancelled by shutdown after a checkpoint ends
+// partial, keeps its cursor and is retried at once; the next run resumes.
+func TestRunner_shutdown(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	r := newRunner(t, pool, "a", syncrun.Options{})
+	var resumed []string
+	job := &fakeJob{name: "clickup", run: func(ctx context.Context, run *syncrun.Run) error {
+		resumed = append(resumed, run.Resume)
+		if run.Resume != "" {
+			return nil
+		}
+		if err := run.Checkpoint(ctx, "router=42"); err != nil {
+			return err
+		}
+		<-ctx.Done() // shutdown arrives mid-run
+		return ctx.Err()
+	}}
+	if err := r.Register(job, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	res, err := r.RunOnce(ctx, "clickup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != syncrun.StatusPartial || !strings.Contains(res.Error, "shutdown") ||
+		time.Until(res.RetryAt) > time.Second {
+		t.Fatalf("run stopped by shutdown: %+v, want partial, retried at once", res)
+	}
+	if row := readRun(t, pool, res.RunID); row.cursor == nil || *row.cursor != "router=42" {
+		t.Fatalf("stopped run kept cursor %v", row.cursor)
+	}
+	if _, err := r.RunOnce(t.Context(), "clickup"); err != nil {
+		t.Fatal(err)
+	}
+	if len(resumed) != 2 || resumed[1] != "router=42" {
+		t.Fatalf("runs resumed from %q, want the second from router=42", resumed)
 	}
 }
