@@ -4,16 +4,29 @@ DATA      ?= ../shared/data/mtu-5g
 BIN       := bin/routerlogger
 TESTFLAGS ?= -race -count=1 -timeout=15m
 
-.PHONY: all test test-go test-frontend services fmt-check vet build plugin demo bench clean
+.PHONY: all test test-go test-frontend test-fuzz services fmt-check vet build plugin demo bench clean
 
 all: build
 
 ## test: start services, then check formatting, vet and run all tests with -race.
 ## Missing PostgreSQL or Mosquitto fails the tests instead of skipping them.
-test: services fmt-check vet test-frontend test-go
+test: services fmt-check vet test-frontend test-fuzz test-go
 
 test-go:
 	ROUTERLOGGER_TEST_REQUIRE_DB=1 $(GO) test $(TESTFLAGS) ./...
+
+## test-fuzz: fuzz the parsers of outside input for FUZZTIME each (go test
+## runs only their seed corpora); a crasher fails the run and is saved
+## under the package's testdata/fuzz.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./ingest/webhook:FuzzParse ./ingest/webhook:FuzzMAC ./internal/mac:FuzzParse \
+	./ingest/reading:FuzzParser_Parse ./internal/timeparse:FuzzParse ./ingest/usage:FuzzApply
+test-fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 ## test-frontend: the Grafana plugin's editor tests and bundle check (Node 20, npm).
 test-frontend:
