@@ -89,8 +89,17 @@ func ExpectedUsage(tb testing.TB) map[string][2]int64 {
 // PostgreSQL and returns a pool on it; both go when the test ends.
 func MigratedDB(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
+	_, pool := MigratedDSN(tb)
+	return pool
+}
+
+// MigratedDSN is [MigratedDB] for tests that also hand the database to a
+// command: it returns the database's DSN with the pool.
+func MigratedDSN(tb testing.TB) (string, *pgxpool.Pool) {
+	tb.Helper()
 	ctx := context.Background()
-	pool, err := db.Open(ctx, pgtest.NewDatabase(tb), 8)
+	dsn := pgtest.NewDatabase(tb)
+	pool, err := db.Open(ctx, dsn, 8)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -98,5 +107,5 @@ func MigratedDB(tb testing.TB) *pgxpool.Pool {
 	if _, err := db.Migrate(ctx, pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
 		tb.Fatal(err)
 	}
-	return pool
+	return dsn, pool
 }
