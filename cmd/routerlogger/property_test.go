@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -22,18 +20,7 @@ func migratedCLI(t *testing.T) (func(args ...string) (string, int), string) {
 		t.Fatal(err)
 	}
 
-	return func(args ...string) (string, int) {
-		var stdout, stderr bytes.Buffer
-		getenv := func(k string) string {
-			if k == "DATABASE_URL" {
-				return dsn
-			}
-			return ""
-		}
-		err := run(context.Background(), args, getenv, &stdout, &stderr)
-		code := exitCode(err, &stderr)
-		return stdout.String() + stderr.String(), code
-	}, dsn
+	return cliOn(dsn), dsn
 }
 
 func TestProperty_Commands(t *testing.T) {
