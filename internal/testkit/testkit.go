@@ -97,8 +97,16 @@ func MigratedDB(tb testing.TB) *pgxpool.Pool {
 // command: it returns the database's DSN with the pool.
 func MigratedDSN(tb testing.TB) (string, *pgxpool.Pool) {
 	tb.Helper()
-	ctx := context.Background()
 	dsn := pgtest.NewDatabase(tb)
+	return dsn, OpenMigrated(tb, dsn)
+}
+
+// OpenMigrated migrates the database at dsn on plain PostgreSQL and
+// returns a pool on it, closed when the test ends. Tests that run their
+// own cluster use it; the others use [MigratedDB].
+func OpenMigrated(tb testing.TB, dsn string) *pgxpool.Pool {
+	tb.Helper()
+	ctx := context.Background()
 	pool, err := db.Open(ctx, dsn, 8)
 	if err != nil {
 		tb.Fatal(err)
@@ -107,5 +115,5 @@ func MigratedDSN(tb testing.TB) (string, *pgxpool.Pool) {
 	if _, err := db.Migrate(ctx, pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
 		tb.Fatal(err)
 	}
-	return dsn, pool
+	return pool
 }
