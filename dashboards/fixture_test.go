@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,7 +14,7 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/reading"
 	"github.com/routerlogger/routerlogger/ingest/writer"
 	"github.com/routerlogger/routerlogger/internal/db"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 // The fixture day, in UTC.
@@ -50,16 +49,8 @@ var opsFixtureFile = filepath.Join("..", "grafana-plugin", "pkg", "plugin", "tes
 func loadFixtureDay(t *testing.T) string {
 	t.Helper()
 
-	dsn := pgtest.NewDatabase(t)
+	dsn, pool := testkit.MigratedDSN(t)
 	ctx := t.Context()
-	pool, err := db.Open(ctx, dsn, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := db.Migrate(ctx, pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
 
 	w := writer.New(pool, writer.Config{})
 	if err := w.Start(ctx); err != nil {

@@ -30,18 +30,7 @@ func TestDLQ_Commands(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cli := func(args ...string) (string, int) {
-		var stdout, stderr bytes.Buffer
-		getenv := func(k string) string {
-			if k == "DATABASE_URL" {
-				return dsn
-			}
-			return ""
-		}
-		err := run(context.Background(), args, getenv, &stdout, &stderr)
-		code := exitCode(err, &stderr)
-		return stdout.String() + stderr.String(), code
-	}
+	cli := cliOn(dsn)
 
 	if out, code := cli("dlq", "list"); code != 0 || !strings.Contains(out, "s-dead") || !strings.Contains(out, "boom") {
 		t.Fatalf("dlq list: %d %q", code, out)

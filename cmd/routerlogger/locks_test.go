@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/routerlogger/routerlogger/internal/db"
 	"github.com/routerlogger/routerlogger/internal/locks"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 // runLocksCmd runs `routerlogger locks ARGS` against dsn and returns the
@@ -33,16 +31,8 @@ func runLocksCmd(t *testing.T, dsn string, args ...string) (code int, stdout, st
 }
 
 func TestLocks_Command(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	pool, err := db.Open(t.Context(), dsn, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, err := db.Migrate(t.Context(), pool, quiet, db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
+	dsn, pool := testkit.MigratedDSN(t)
+	quiet := slog.New(slog.DiscardHandler)
 	opts := locks.Options{Lease: 600 * time.Millisecond, Holder: "job-host:42", Logger: quiet}
 	svc, err := locks.New(pool, opts)
 	if err != nil {

@@ -1,29 +1,17 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
-	"github.com/routerlogger/routerlogger/internal/db"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 // migratedCLI returns a function that runs the CLI against a fresh
 // migrated database, and the database's DSN.
 func migratedCLI(t *testing.T) (func(args ...string) (string, int), string) {
 	t.Helper()
-	dsn := pgtest.NewDatabase(t)
-	pool, err := db.Open(t.Context(), dsn, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if _, err := db.Migrate(t.Context(), pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
+	dsn, pool := testkit.MigratedDSN(t)
 	const seed = `INSERT INTO routers (serial, name, imei) VALUES
 		('1100112233', 'Reception', '356789012345678'),
 		('SIM-1', 'Reception', '356789012345678'),
@@ -32,18 +20,7 @@ func migratedCLI(t *testing.T) (func(args ...string) (string, int), string) {
 		t.Fatal(err)
 	}
 
-	return func(args ...string) (string, int) {
-		var stdout, stderr bytes.Buffer
-		getenv := func(k string) string {
-			if k == "DATABASE_URL" {
-				return dsn
-			}
-			return ""
-		}
-		err := run(context.Background(), args, getenv, &stdout, &stderr)
-		code := exitCode(err, &stderr)
-		return stdout.String() + stderr.String(), code
-	}, dsn
+	return cliOn(dsn), dsn
 }
 
 func TestProperty_Commands(t *testing.T) {

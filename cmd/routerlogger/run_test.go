@@ -7,6 +7,24 @@ import (
 	"testing"
 )
 
+// cliOn returns a function that runs the CLI with DATABASE_URL=dsn as
+// the only setting, and returns its stdout and stderr together with its
+// exit code.
+func cliOn(dsn string) func(args ...string) (string, int) {
+	return func(args ...string) (string, int) {
+		var stdout, stderr bytes.Buffer
+		getenv := func(k string) string {
+			if k == "DATABASE_URL" {
+				return dsn
+			}
+			return ""
+		}
+		err := run(context.Background(), args, getenv, &stdout, &stderr)
+		code := exitCode(err, &stderr)
+		return stdout.String() + stderr.String(), code
+	}
+}
+
 // TestRun_BadConfig checks that a bad value stops the program with one
 // line naming the variable, the value and the allowed range.
 func TestRun_BadConfig(t *testing.T) {

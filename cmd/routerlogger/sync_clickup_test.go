@@ -2,18 +2,9 @@ package main
 
 import (
 	"bytes"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/routerlogger/routerlogger/ingest/reading"
-	"github.com/routerlogger/routerlogger/ingest/writer"
-	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
-	"github.com/routerlogger/routerlogger/internal/db"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
-	"github.com/routerlogger/routerlogger/internal/testkit"
 	"github.com/routerlogger/routerlogger/sync/clickup/clickuptest"
 )
 
@@ -27,31 +18,7 @@ func runSyncClickUp(t *testing.T, env map[string]string) (int, string, string) {
 }
 
 func TestSyncClickUp_Once(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	pool, err := db.Open(t.Context(), dsn, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if _, err := db.Migrate(t.Context(), pool, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
-	w := writertest.Start(t, pool, writer.Config{})
-	p := reading.Parser{Now: time.Now}
-	var rs []reading.Reading
-	for _, line := range testkit.TelemetryLines(t) {
-		r, ferr := p.Parse(line)
-		if ferr != nil {
-			t.Fatal(ferr)
-		}
-		rs = append(rs, r)
-	}
-	if _, err := w.Write(t.Context(), writer.Batch{Source: reading.SourceHTTP, Readings: rs,
-		Register: true}); err != nil {
-		t.Fatal(err)
-	}
-
+	dsn := fixtureFleet(t)
 	fake := clickuptest.New(t)
 	env := map[string]string{
 		"DATABASE_URL":               dsn,

@@ -2,50 +2,11 @@ package main
 
 import (
 	"bytes"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/routerlogger/routerlogger/ingest/reading"
-	"github.com/routerlogger/routerlogger/ingest/writer"
-	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
-	"github.com/routerlogger/routerlogger/internal/db"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
-	"github.com/routerlogger/routerlogger/internal/testkit"
 	"github.com/routerlogger/routerlogger/sync/geo/geotest"
 )
-
-// geoFleet returns a migrated database holding the telemetry fixture,
-// written by the real writer.
-func geoFleet(t *testing.T) string {
-	t.Helper()
-	dsn := pgtest.NewDatabase(t)
-	pool, err := db.Open(t.Context(), dsn, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := db.Migrate(t.Context(), pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
-
-	w := writertest.Start(t, pool, writer.Config{})
-	p := reading.Parser{Now: func() time.Time { return time.Date(2025, 3, 16, 0, 0, 0, 0, time.UTC) }}
-	var rs []reading.Reading
-	for _, l := range testkit.TelemetryLines(t) {
-		r, ferr := p.Parse(l)
-		if ferr != nil {
-			t.Fatal(ferr)
-		}
-		rs = append(rs, r)
-	}
-	if _, err := w.Write(t.Context(), writer.Batch{Source: reading.SourceHTTP, Readings: rs,
-		Register: true}); err != nil {
-		t.Fatal(err)
-	}
-	return dsn
-}
 
 // runGeo runs `routerlogger sync geo --once` with env and returns the exit
 // code and outputs.
@@ -58,7 +19,7 @@ func runGeo(t *testing.T, env map[string]string) (int, string, string) {
 }
 
 func TestSyncGeo_Command(t *testing.T) {
-	dsn := geoFleet(t)
+	dsn := fixtureFleet(t)
 	fake := geotest.New(t)
 	fake.Add(geotest.CellKey{Radio: "lte", MCC: 234, MNC: 30, LAC: 3211, CID: 21283329},
 		geotest.Fix{Lat: 51.5074, Lon: -0.1278, AccuracyM: 1200})

@@ -8,9 +8,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routerlogger/routerlogger/ingest/writer"
+	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
 	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 	"github.com/routerlogger/routerlogger/sync/syncrun"
 )
+
+// fixtureFleet returns the DSN of a migrated database holding the
+// telemetry fixture, written by the real writer as received the day
+// after the fixture day.
+func fixtureFleet(t *testing.T) string {
+	t.Helper()
+	dsn, pool := testkit.MigratedDSN(t)
+	w := writertest.Start(t, pool, writer.Config{})
+	received := time.Date(2025, 3, 16, 0, 0, 0, 0, time.UTC)
+	writertest.Write(t, w, writertest.Parse(t, received, testkit.TelemetryLines(t)...)...)
+	return dsn
+}
 
 // fakeSettings is a sync service whose pass is a func, for the command's
 // own tests.

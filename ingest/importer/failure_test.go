@@ -10,8 +10,10 @@ import (
 
 	"github.com/routerlogger/routerlogger/ingest/importer"
 	"github.com/routerlogger/routerlogger/ingest/writer"
+	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
 	"github.com/routerlogger/routerlogger/internal/db"
 	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 // refusingSink fails the test when written to: the cases using it must
@@ -131,8 +133,8 @@ func (s *stoppingSink) Write(ctx context.Context, b writer.Batch) (writer.Result
 
 func TestImport_DatabaseDown(t *testing.T) {
 	cluster := pgtest.StartCluster(t, pgtest.ClusterOptions{})
-	pool := openDB(t, cluster.DSN)
-	w := startWriter(t, pool, writer.Config{Timeout: 5 * time.Second, Mode: db.ModePlain})
+	pool := testkit.OpenMigrated(t, cluster.DSN)
+	w := writertest.Start(t, pool, writer.Config{Timeout: 5 * time.Second, Mode: db.ModePlain})
 	path := filepath.Join(mtuDir, "Data5G_171221.csv")
 	rec := readRecording(t, path)
 	m, err := importer.ParseMap(rec.mapSpec())

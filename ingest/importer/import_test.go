@@ -1,10 +1,8 @@
 package importer_test
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,8 +14,8 @@ import (
 
 	"github.com/routerlogger/routerlogger/ingest/importer"
 	"github.com/routerlogger/routerlogger/ingest/writer"
-	"github.com/routerlogger/routerlogger/internal/db"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 var (
@@ -38,32 +36,6 @@ var radioColumns = map[string]string{
 // not attached; they are outside the valid ranges and must be stored as
 // NULL.
 var detached = map[string]float64{"rsrp": 0, "rssi": 0, "rsrq": -125, "sinr": -125}
-
-// openDB returns a pool on a fresh migrated database.
-func openDB(t testing.TB, dsn string) *pgxpool.Pool {
-	t.Helper()
-	ctx := t.Context()
-	pool, err := db.Open(ctx, dsn, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := db.Migrate(ctx, pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
-	return pool
-}
-
-// startWriter starts a writer over pool, closed when the test ends.
-func startWriter(t testing.TB, pool *pgxpool.Pool, cfg writer.Config) *writer.Writer {
-	t.Helper()
-	w := writer.New(pool, cfg)
-	if err := w.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.Close(context.Background()) })
-	return w
-}
 
 // mtuFiles lists the CSV recordings.
 func mtuFiles(t testing.TB) []string {
@@ -205,8 +177,8 @@ func importFile(t testing.TB, sink importer.Sink, path, serial, spec string) imp
 }
 
 func TestImport_MTURecordings(t *testing.T) {
-	pool := openDB(t, pgtest.NewDatabase(t))
-	w := startWriter(t, pool, writer.Config{})
+	pool := testkit.MigratedDB(t)
+	w := writertest.Start(t, pool, writer.Config{})
 
 	for _, path := range mtuFiles(t) {
 		name := filepath.Base(path)
@@ -239,8 +211,8 @@ func TestImport_MTURecordings(t *testing.T) {
 }
 
 func TestImport_Twice(t *testing.T) {
-	pool := openDB(t, pgtest.NewDatabase(t))
-	w := startWriter(t, pool, writer.Config{})
+	pool := testkit.MigratedDB(t)
+	w := writertest.Start(t, pool, writer.Config{})
 	path := filepath.Join(mtuDir, "Data5G_151221.csv")
 	rec := readRecording(t, path)
 	spec := rec.mapSpec()
@@ -266,8 +238,8 @@ func TestImport_Twice(t *testing.T) {
 // BenchmarkImport_MTURecordings imports every recording, each under a new
 // serial per iteration, and reports rows per second end to end.
 func BenchmarkImport_MTURecordings(b *testing.B) {
-	pool := openDB(b, pgtest.NewDatabase(b))
-	w := startWriter(b, pool, writer.Config{})
+	pool := testkit.MigratedDB(b)
+	w := writertest.Start(b, pool, writer.Config{})
 	files := mtuFiles(b)
 	rows, n := 0, 0
 	for b.Loop() {

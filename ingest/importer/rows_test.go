@@ -15,7 +15,7 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/importer"
 	"github.com/routerlogger/routerlogger/ingest/reading"
 	"github.com/routerlogger/routerlogger/ingest/writer"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
 	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
@@ -62,8 +62,8 @@ func rejects(t testing.TB, pool *pgxpool.Pool) []storedReject {
 }
 
 func TestImport_BadRows(t *testing.T) {
-	pool := openDB(t, pgtest.NewDatabase(t))
-	w := startWriter(t, pool, writer.Config{})
+	pool := testkit.MigratedDB(t)
+	w := writertest.Start(t, pool, writer.Config{})
 
 	// Line numbers count the header as line 1. The guessed mapping picks
 	// Time, Sent Bytes and rsrp(dBm); RATE is left out.
@@ -131,8 +131,8 @@ func TestImport_BadRows(t *testing.T) {
 func expectedTotals(t testing.TB) map[string][2]int64 { return testkit.ExpectedUsage(t) }
 
 func TestImport_NDJSONFixture(t *testing.T) {
-	pool := openDB(t, pgtest.NewDatabase(t))
-	w := startWriter(t, pool, writer.Config{})
+	pool := testkit.MigratedDB(t)
+	w := writertest.Start(t, pool, writer.Config{})
 	path := filepath.Join(fixtures, "router-telemetry-http.jsonl")
 
 	// Small batches, so that the day's late sample and glitch fall in
@@ -166,8 +166,8 @@ func TestImport_NDJSONFixture(t *testing.T) {
 }
 
 func TestImport_NDJSONRouter(t *testing.T) {
-	pool := openDB(t, pgtest.NewDatabase(t))
-	w := startWriter(t, pool, writer.Config{})
+	pool := testkit.MigratedDB(t)
+	w := writertest.Start(t, pool, writer.Config{})
 	lines := []string{
 		`{"timestamp":"2025-03-14T10:00:00Z","counters":{"total_tx_bytes":100}}`,
 		`{"device_id":"other","timestamp":"2025-03-14T10:05:00Z","counters":{"total_tx_bytes":150}}`,
@@ -208,8 +208,8 @@ func TestImport_NDJSONRouter(t *testing.T) {
 }
 
 func TestImport_JSONArray(t *testing.T) {
-	pool := openDB(t, pgtest.NewDatabase(t))
-	w := startWriter(t, pool, writer.Config{})
+	pool := testkit.MigratedDB(t)
+	w := writertest.Start(t, pool, writer.Config{})
 	text := "\xEF\xBB\xBF" + `[
 		{"device_id":"arr-1","timestamp":"2025-03-14T10:00:00Z","counters":{"total_rx_bytes":10}},
 		{"device_id":"arr-1","timestamp":"2025-03-14T10:05:00Z","counters":{"total_rx_bytes":"N/A"}},
@@ -238,8 +238,8 @@ func TestImport_JSONArray(t *testing.T) {
 }
 
 func TestImport_GzipProgressLog(t *testing.T) {
-	pool := openDB(t, pgtest.NewDatabase(t))
-	w := startWriter(t, pool, writer.Config{})
+	pool := testkit.MigratedDB(t)
+	w := writertest.Start(t, pool, writer.Config{})
 	src := filepath.Join(mtuDir, "Data5G_171221.csv")
 	rec := readRecording(t, src)
 	path := gzipFile(t, src)

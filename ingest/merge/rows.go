@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/routerlogger/routerlogger/ingest/samples"
 )
 
 // statusColumns are the router_status columns of the latest reading; the
@@ -36,8 +38,8 @@ func (mt *mergeTx) status(ctx context.Context) error {
 	}
 
 	if mt.final != nil {
-		txb, txp, txa := counterColumns(mt.final.Tx)
-		rxb, rxp, rxa := counterColumns(mt.final.Rx)
+		txb, txp, txa := samples.CounterColumns(mt.final.Tx)
+		rxb, rxp, rxa := samples.CounterColumns(mt.final.Rx)
 		const q = `UPDATE router_status SET flags = $2,
 				tx_base = $3, tx_pending = $4, tx_pending_at = $5,
 				rx_base = $6, rx_pending = $7, rx_pending_at = $8

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/routerlogger/routerlogger/ingest/samples"
 	"github.com/routerlogger/routerlogger/ingest/usage"
 )
 
@@ -132,16 +133,11 @@ func (mt *mergeTx) plan(ctx context.Context) error {
 	}
 	mt.rep.From = from.UTC()
 
-	pq := "SELECT " + storedColumns + ` FROM samples
-		WHERE router_id = $1 AND time < $2 ORDER BY time DESC LIMIT 1`
-	rows, _ := mt.tx.Query(ctx, pq, mt.keepID, mt.rep.From)
-	pred, err := pgx.CollectRows(rows, scanStored)
+	prev, err := samples.StateBefore(ctx, mt.tx, mt.keepID, mt.rep.From)
 	if err != nil {
 		return fmt.Errorf("merge: read the keeper's state: %w", err)
 	}
-	if len(pred) == 1 {
-		mt.prev = pred[0].state
-	}
+	mt.prev = prev
 
 	// A suspect held before the first moved sample may be settled by it.
 	mt.touched = earliest(mt.touched, mt.rep.From)
@@ -174,9 +170,9 @@ func (mt *mergeTx) recompute(ctx context.Context) error {
 	if mt.rep.From.IsZero() {
 		return nil
 	}
-	q := "SELECT " + storedColumns + " FROM samples WHERE router_id = $1 AND time >= $2 ORDER BY time"
+	q := "SELECT " + samples.Columns + " FROM samples WHERE router_id = $1 AND time >= $2 ORDER BY time"
 	rows, _ := mt.tx.Query(ctx, q, mt.keepID, mt.rep.From)
-	series, err := pgx.CollectRows(rows, scanStored)
+	series, err := pgx.CollectRows(rows, samples.Scan)
 	if err != nil {
 		return fmt.Errorf("merge: read the merged series: %w", err)
 	}
@@ -204,17 +200,17 @@ func (mt *mergeTx) recompute(ctx context.Context) error {
 // replay applies the rules to series from prev like the writer would have
 // had the readings come in time order, and returns the settled samples
 // and the revisions of samples before the series.
-func replay(prev usage.State, series []storedSample, opt usage.Options) ([]redone, []usage.Revision) {
+func replay(prev usage.State, series []samples.Stored, opt usage.Options) ([]redone, []usage.Revision) {
 	out := make([]redone, len(series))
 	index := make(map[int64]int, len(series))
 	var outside []usage.Revision
 
 	state := prev
 	for i, s := range series {
-		step := usage.Apply(state, usage.Reading{Time: s.at, Uptime: s.uptime, Tx: s.tx, Rx: s.rx}, opt)
+		step := usage.Apply(state, s.Reading(), opt)
 		out[i] = redone{txDelta: step.TxDelta, rxDelta: step.RxDelta,
-			flags: step.Flags | s.flags&usage.ArrivalFlags, next: step.Next}
-		index[s.at.UnixMicro()] = i
+			flags: step.Flags | s.Flags&usage.ArrivalFlags, next: step.Next}
+		index[s.At.UnixMicro()] = i
 		state = step.Next
 
 		for _, rev := range step.Revisions {
@@ -237,7 +233,7 @@ func replay(prev usage.State, series []storedSample, opt usage.Options) ([]redon
 
 // storeRedone writes the recomputed samples that changed, in one
 // statement.
-func (mt *mergeTx) storeRedone(ctx context.Context, series []storedSample, out []redone) error {
+func (mt *mergeTx) storeRedone(ctx context.Context, series []samples.Stored, out []redone) error {
 	var (
 		times              []time.Time
 		txd, rxd           []*int64
@@ -247,13 +243,12 @@ func (mt *mergeTx) storeRedone(ctx context.Context, series []storedSample, out [
 	)
 	for i, s := range series {
 		r := out[i]
-		if ptrEqual(r.txDelta, s.txDelta) && ptrEqual(r.rxDelta, s.rxDelta) &&
-			r.flags == s.flags && stateEqual(r.next, s.state) {
+		if s.Unchanged(r.txDelta, r.rxDelta, r.flags, r.next) {
 			continue
 		}
-		b1, p1, a1 := counterColumns(r.next.Tx)
-		b2, p2, a2 := counterColumns(r.next.Rx)
-		times, txd, rxd = append(times, s.at), append(txd, r.txDelta), append(rxd, r.rxDelta)
+		b1, p1, a1 := samples.CounterColumns(r.next.Tx)
+		b2, p2, a2 := samples.CounterColumns(r.next.Rx)
+		times, txd, rxd = append(times, s.At), append(txd, r.txDelta), append(rxd, r.rxDelta)
 		flags = append(flags, int32(r.flags))
 		txb, txp, txa = append(txb, b1), append(txp, p1), append(txa, a1)
 		rxb, rxp, rxa = append(rxb, b2), append(rxp, p2), append(rxa, a2)

@@ -132,7 +132,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Parser = &reading.Parser{}
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = clock.Sleep
 	}
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
@@ -190,18 +190,6 @@ func checkLevels(field, s string) error {
 		}
 	}
 	return nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // TelemetryTopic returns the topic a router publishes its readings to.

@@ -19,25 +19,10 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/mqtt/mqtttest"
 	"github.com/routerlogger/routerlogger/ingest/writer"
 	"github.com/routerlogger/routerlogger/internal/db"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 var fixtures = filepath.Join("..", "..", "..", "shared", "fixtures")
-
-// openDB migrates the database at dsn and returns a pool on it.
-func openDB(t testing.TB, dsn string) *pgxpool.Pool {
-	t.Helper()
-	ctx := context.Background()
-	pool, err := db.Open(ctx, dsn, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := db.Migrate(ctx, pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
-	return pool
-}
 
 // startWriter starts a writer on pool, closed when the test ends.
 func startWriter(t testing.TB, pool *pgxpool.Pool, cfg writer.Config) *writer.Writer {
@@ -316,5 +301,5 @@ func (s series) check(t testing.TB, pool *pgxpool.Pool) {
 // test server.
 func newDatabase(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	return openDB(t, pgtest.NewDatabase(t))
+	return testkit.MigratedDB(t)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/routerlogger/routerlogger/ingest/mqtt/mqtttest"
 	"github.com/routerlogger/routerlogger/ingest/writer"
 	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 // publishInBackground publishes msgs and returns a channel that yields the
@@ -28,7 +29,7 @@ func publishInBackground(t *testing.T, pub *mqtttest.Publisher, msgs []mqtttest.
 // the handler blocks) reconnects during it.
 func TestConsumer_DatabaseOutage(t *testing.T) {
 	cluster := pgtest.StartCluster(t, pgtest.ClusterOptions{})
-	pool := openDB(t, cluster.DSN)
+	pool := testkit.OpenMigrated(t, cluster.DSN)
 	w := startWriter(t, pool, writer.Config{Timeout: 2 * time.Second})
 	broker := mqtttest.Broker(t)
 	load := series{prefix: "OUT", routers: 20, perRouter: 150}

@@ -3,27 +3,18 @@ package tokens_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/routerlogger/routerlogger/ingest/tokens"
 	"github.com/routerlogger/routerlogger/internal/clock"
-	"github.com/routerlogger/routerlogger/internal/db"
-	"github.com/routerlogger/routerlogger/internal/pgtest"
+	"github.com/routerlogger/routerlogger/internal/testkit"
 )
 
 func TestStore(t *testing.T) {
 	ctx := context.Background()
-	pool, err := db.Open(ctx, pgtest.NewDatabase(t), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if _, err := db.Migrate(ctx, pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
+	pool := testkit.MigratedDB(t)
 	clk := clock.NewFake(time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC))
 	s := tokens.NewStore(pool, clk, time.Minute)
 
@@ -84,14 +75,7 @@ func TestStore(t *testing.T) {
 // scope and never post telemetry, and that telemetry tokens pass no other.
 func TestStore_Scopes(t *testing.T) {
 	ctx := context.Background()
-	pool, err := db.Open(ctx, pgtest.NewDatabase(t), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if _, err := db.Migrate(ctx, pool, slog.New(slog.DiscardHandler), db.TimescaleOff); err != nil {
-		t.Fatal(err)
-	}
+	pool := testkit.MigratedDB(t)
 	s := tokens.NewStore(pool, nil, time.Minute)
 	fleet, _ := s.CreateFleet(ctx, "ops")
 	admin, err := s.CreateAdmin(ctx, "oncall")

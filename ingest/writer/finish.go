@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/routerlogger/routerlogger/ingest/reading"
+	"github.com/routerlogger/routerlogger/ingest/samples"
 	"github.com/routerlogger/routerlogger/internal/db"
 )
 
@@ -111,8 +112,8 @@ func (t *txn) queueStatus() {
 			continue
 		}
 		ids = append(ids, st.id)
-		b1, p1, a1 := counterColumns(st.state.Tx)
-		b2, p2, a2 := counterColumns(st.state.Rx)
+		b1, p1, a1 := samples.CounterColumns(st.state.Tx)
+		b2, p2, a2 := samples.CounterColumns(st.state.Rx)
 		txb, txp, txa = append(txb, b1), append(txp, p1), append(txa, a1)
 		rxb, rxp, rxa = append(rxb, b2), append(rxp, p2), append(rxa, a2)
 

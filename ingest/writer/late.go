@@ -3,45 +3,12 @@ package writer
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/routerlogger/routerlogger/ingest/samples"
 	"github.com/routerlogger/routerlogger/ingest/usage"
 )
-
-// storedSample is a stored sample as the recomputation after a late
-// reading sees it.
-type storedSample struct {
-	at      time.Time
-	uptime  *int64
-	tx, rx  *int64
-	txDelta *int64
-	rxDelta *int64
-	flags   usage.Flags
-	state   usage.State
-}
-
-const storedColumns = `time, uptime_s, tx_counter, rx_counter, tx_delta, rx_delta, flags,
-	tx_base, tx_pending, tx_pending_at, rx_base, rx_pending, rx_pending_at`
-
-// scanStored reads one row of [storedColumns].
-func scanStored(row pgx.CollectableRow) (storedSample, error) {
-	var s storedSample
-	var flags int32
-	var txb, txp, rxb, rxp *int64
-	var txa, rxa *time.Time
-	err := row.Scan(&s.at, &s.uptime, &s.tx, &s.rx, &s.txDelta, &s.rxDelta, &flags,
-		&txb, &txp, &txa, &rxb, &rxp, &rxa)
-	if err != nil {
-		return s, err
-	}
-	s.at = s.at.UTC()
-	s.flags = usage.Flags(flags)
-	s.state = usage.State{Seen: true, Time: s.at, Uptime: s.uptime,
-		Tx: counterFrom(txb, txp, txa), Rx: counterFrom(rxb, rxp, rxa)}
-	return s, nil
-}
 
 // successorChunk is how many later samples one query loads while
 // recomputing; the recomputation usually settles after one or two.
@@ -65,16 +32,9 @@ func (t *txn) insertLate(ctx context.Context, row *sampleRow) error {
 	}
 
 	// The state before the late reading is that after its predecessor.
-	var prev usage.State
-	q := "SELECT " + storedColumns + ` FROM samples
-		WHERE router_id = $1 AND time < $2 ORDER BY time DESC LIMIT 1`
-	rows, _ := t.tx.Query(ctx, q, row.routerID, row.r.Time)
-	pred, err := pgx.CollectRows(rows, scanStored)
+	prev, err := samples.StateBefore(ctx, t.tx, row.routerID, row.r.Time)
 	if err != nil {
 		return fmt.Errorf("late reading: read predecessor: %w", err)
-	}
-	if len(pred) == 1 {
-		prev = pred[0].state
 	}
 
 	step := usage.Apply(prev, usageReading(row.r), t.options(st))
@@ -103,28 +63,28 @@ func (t *txn) insertLate(ctx context.Context, row *sampleRow) error {
 // computed from. The walk stops as soon as the two agree.
 func (t *txn) recompute(ctx context.Context, st *routerState, late *sampleRow, incoming, state usage.State) error {
 	after := late.r.Time
-	q := "SELECT " + storedColumns + ` FROM samples
+	q := "SELECT " + samples.Columns + ` FROM samples
 		WHERE router_id = $1 AND time > $2 ORDER BY time LIMIT $3`
 	for {
 		rows, _ := t.tx.Query(ctx, q, st.id, after, successorChunk)
-		next, err := pgx.CollectRows(rows, scanStored)
+		next, err := pgx.CollectRows(rows, samples.Scan)
 		if err != nil {
 			return fmt.Errorf("late reading: read successors: %w", err)
 		}
 		for _, s := range next {
-			if stateEqual(state, incoming) {
+			if samples.StateEqual(state, incoming) {
 				return nil
 			}
 			state, err = t.redo(ctx, st, late.job, s, state)
 			if err != nil {
 				return err
 			}
-			incoming = s.state
+			incoming = s.State
 		}
 		if len(next) < successorChunk {
 			break
 		}
-		after = next[len(next)-1].at
+		after = next[len(next)-1].At
 	}
 
 	// The walk reached the router's latest sample: its state changed.
@@ -134,41 +94,38 @@ func (t *txn) recompute(ctx context.Context, st *routerState, late *sampleRow, i
 }
 
 // redo recomputes one stored sample from state and stores what changed.
-func (t *txn) redo(ctx context.Context, st *routerState, job int, s storedSample,
+func (t *txn) redo(ctx context.Context, st *routerState, job int, s samples.Stored,
 	state usage.State) (usage.State, error) {
-	r := usage.Reading{Time: s.at, Uptime: s.uptime, Tx: s.tx, Rx: s.rx}
-	step := usage.Apply(state, r, t.options(st))
-	flags := step.Flags | s.flags&usage.ArrivalFlags
+	step := usage.Apply(state, s.Reading(), t.options(st))
+	flags := step.Flags | s.Flags&usage.ArrivalFlags
 	if err := t.revise(ctx, st.id, job, step.Revisions); err != nil {
 		return state, err
 	}
 
-	changed := !ptrEqual(step.TxDelta, s.txDelta) || !ptrEqual(step.RxDelta, s.rxDelta) ||
-		flags != s.flags || !stateEqual(step.Next, s.state)
-	if !changed {
+	if s.Unchanged(step.TxDelta, step.RxDelta, flags, step.Next) {
 		return step.Next, nil
 	}
 
-	txb, txp, txa := counterColumns(step.Next.Tx)
-	rxb, rxp, rxa := counterColumns(step.Next.Rx)
+	txb, txp, txa := samples.CounterColumns(step.Next.Tx)
+	rxb, rxp, rxa := samples.CounterColumns(step.Next.Rx)
 	const u = `UPDATE samples SET tx_delta = $3, rx_delta = $4, flags = $5,
 			tx_base = $6, tx_pending = $7, tx_pending_at = $8,
 			rx_base = $9, rx_pending = $10, rx_pending_at = $11
 		WHERE router_id = $1 AND time = $2`
-	_, err := t.tx.Exec(ctx, u, st.id, s.at, step.TxDelta, step.RxDelta, int32(flags),
+	_, err := t.tx.Exec(ctx, u, st.id, s.At, step.TxDelta, step.RxDelta, int32(flags),
 		txb, txp, txa, rxb, rxp, rxa)
 	if err != nil {
 		return state, fmt.Errorf("late reading: update successor: %w", err)
 	}
 
 	d := rollDelta{
-		tx: val(step.TxDelta) - val(s.txDelta),
-		rx: val(step.RxDelta) - val(s.rxDelta),
+		tx: val(step.TxDelta) - val(s.TxDelta),
+		rx: val(step.RxDelta) - val(s.RxDelta),
 	}
-	if s.flags&usage.FlagFirst != 0 && flags&usage.FlagFirst == 0 {
+	if s.Flags&usage.FlagFirst != 0 && flags&usage.FlagFirst == 0 {
 		d.samples = 1
 	}
-	t.roll(st.id, s.at, job, d)
+	t.roll(st.id, s.At, job, d)
 	return step.Next, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/routerlogger/routerlogger/ingest/reading"
+	"github.com/routerlogger/routerlogger/ingest/samples"
 	"github.com/routerlogger/routerlogger/ingest/usage"
 )
 
@@ -38,8 +39,8 @@ type sampleRow struct {
 // values returns the row in [sampleColumns] order.
 func (s *sampleRow) values() []any {
 	r := s.r
-	txb, txp, txa := counterColumns(s.state.Tx)
-	rxb, rxp, rxa := counterColumns(s.state.Rx)
+	txb, txp, txa := samples.CounterColumns(s.state.Tx)
+	rxb, rxp, rxa := samples.CounterColumns(s.state.Rx)
 	return []any{
 		s.routerID, r.Time, r.TxBytes, r.RxBytes, s.txDelta, s.rxDelta, r.Uptime,
 		f32(r.RSRP), f32(r.RSRQ), f32(r.SINR), f32(r.RSSI), text(r.MCC), text(r.MNC),
@@ -59,46 +60,6 @@ func RawRow(routerID int64, r *reading.Reading, src reading.Source, received tim
 // usageReading is the part of r the rules look at.
 func usageReading(r *reading.Reading) usage.Reading {
 	return usage.Reading{Time: r.Time, Uptime: r.Uptime, Tx: r.TxBytes, Rx: r.RxBytes}
-}
-
-// counterColumns splits a counter state into its three stored columns.
-func counterColumns(c usage.Counter) (base, pending *int64, pendingAt *time.Time) {
-	if !c.Known {
-		return nil, nil, nil
-	}
-	base = &c.Base
-	if c.Pending {
-		pending, pendingAt = &c.PendingValue, &c.PendingAt
-	}
-	return base, pending, pendingAt
-}
-
-// counterFrom rebuilds a counter state from its stored columns.
-func counterFrom(base, pending *int64, pendingAt *time.Time) usage.Counter {
-	if base == nil {
-		return usage.Counter{}
-	}
-	c := usage.Counter{Known: true, Base: *base}
-	if pending != nil && pendingAt != nil {
-		c.Pending, c.PendingValue, c.PendingAt = true, *pending, pendingAt.UTC()
-	}
-	return c
-}
-
-// stateEqual reports whether two states lead the rules to the same place.
-func stateEqual(a, b usage.State) bool {
-	if a.Seen != b.Seen || !a.Time.Equal(b.Time) {
-		return false
-	}
-	if (a.Uptime == nil) != (b.Uptime == nil) || a.Uptime != nil && *a.Uptime != *b.Uptime {
-		return false
-	}
-	return counterEqual(a.Tx, b.Tx) && counterEqual(a.Rx, b.Rx)
-}
-
-func counterEqual(a, b usage.Counter) bool {
-	return a.Known == b.Known && a.Base == b.Base && a.Pending == b.Pending &&
-		a.PendingValue == b.PendingValue && a.PendingAt.Equal(b.PendingAt)
 }
 
 func f32(v *float64) *float32 {
@@ -122,10 +83,6 @@ func inet(s string) any {
 		return nil
 	}
 	return netip.PrefixFrom(addr, addr.BitLen())
-}
-
-func ptrEqual(a, b *int64) bool {
-	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 func val(p *int64) int64 {

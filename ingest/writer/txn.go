@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/routerlogger/routerlogger/ingest/reading"
+	"github.com/routerlogger/routerlogger/ingest/samples"
 	"github.com/routerlogger/routerlogger/ingest/usage"
 	"github.com/routerlogger/routerlogger/internal/db"
 )
@@ -337,7 +338,7 @@ func (t *txn) lockStates(ctx context.Context) error {
 		st := &routerState{id: rs.id, serial: rs.serial, bits: int(bits)}
 		if at != nil {
 			st.state = usage.State{Seen: true, Time: at.UTC(), Uptime: uptime,
-				Tx: counterFrom(txb, txp, txa), Rx: counterFrom(rxb, rxp, rxa)}
+				Tx: samples.CounterFrom(txb, txp, txa), Rx: samples.CounterFrom(rxb, rxp, rxa)}
 		}
 		t.states[st.id] = st
 		return nil

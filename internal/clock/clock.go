@@ -3,6 +3,7 @@
 package clock
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -17,6 +18,20 @@ type Real struct{}
 
 // Now returns the current time.
 func (Real) Now() time.Time { return time.Now() }
+
+// Sleep waits d or until ctx ends, and then returns ctx's error. It is
+// the real sleeper behind the injectable ones of retrying clients, whose
+// tests swap it for one that advances a [Fake].
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // Fake is a manually advanced clock for tests. It is safe for concurrent use.
 type Fake struct {

@@ -89,8 +89,25 @@ func ExpectedUsage(tb testing.TB) map[string][2]int64 {
 // PostgreSQL and returns a pool on it; both go when the test ends.
 func MigratedDB(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
+	_, pool := MigratedDSN(tb)
+	return pool
+}
+
+// MigratedDSN is [MigratedDB] for tests that also hand the database to a
+// command: it returns the database's DSN with the pool.
+func MigratedDSN(tb testing.TB) (string, *pgxpool.Pool) {
+	tb.Helper()
+	dsn := pgtest.NewDatabase(tb)
+	return dsn, OpenMigrated(tb, dsn)
+}
+
+// OpenMigrated migrates the database at dsn on plain PostgreSQL and
+// returns a pool on it, closed when the test ends. Tests that run their
+// own cluster use it; the others use [MigratedDB].
+func OpenMigrated(tb testing.TB, dsn string) *pgxpool.Pool {
+	tb.Helper()
 	ctx := context.Background()
-	pool, err := db.Open(ctx, pgtest.NewDatabase(tb), 8)
+	pool, err := db.Open(ctx, dsn, 8)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -31,21 +31,9 @@ const (
 	minWait = time.Second
 )
 
-// Sleeper waits d or until ctx ends. Tests inject one that records waits
-// and advances a fake clock.
+// Sleeper waits d or until ctx ends; [clock.Sleep] is the real one.
+// Tests inject one that records waits and advances a fake clock.
 type Sleeper func(ctx context.Context, d time.Duration) error
-
-// Sleep is the real [Sleeper].
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // ClientConfig configures a [Client].
 type ClientConfig struct {
@@ -114,7 +102,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		c.clock = clock.Real{}
 	}
 	if c.sleep == nil {
-		c.sleep = Sleep
+		c.sleep = clock.Sleep
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

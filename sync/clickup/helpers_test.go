@@ -118,34 +118,16 @@ func (h *harness) run(t *testing.T) syncrun.Result {
 // the real writer, then gives the routers their RMS ids.
 func (h *harness) load(t *testing.T, from, until time.Time) {
 	t.Helper()
-	p := reading.Parser{Now: func() time.Time { return dayEnd }}
 	var rs []reading.Reading
-	for _, line := range testkit.TelemetryLines(t) {
-		r, ferr := p.Parse(line)
-		if ferr != nil {
-			t.Fatalf("fixture line: %v", ferr)
-		}
+	for _, r := range writertest.Parse(t, dayEnd, testkit.TelemetryLines(t)...) {
 		if !r.Time.Before(from) && !r.Time.After(until) {
 			rs = append(rs, r)
 		}
 	}
-	h.write(t, rs...)
+	writertest.Write(t, h.w, rs...)
 	if _, err := h.pool.Exec(t.Context(), `
 		UPDATE routers SET rms_id = 1500000 + right(serial, 1)::bigint`); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// write writes readings through the real writer.
-func (h *harness) write(t *testing.T, rs ...reading.Reading) {
-	t.Helper()
-	res, err := h.w.Write(t.Context(), writer.Batch{Source: reading.SourceHTTP, Readings: rs,
-		Register: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Rejected) > 0 {
-		t.Fatalf("rejects: %+v", res.Rejected[0])
 	}
 }
 

@@ -99,7 +99,7 @@ func New(pool *pgxpool.Pool, client *Client, cfg Config) (*Job, error) {
 		cfg.Clock = clock.Real{}
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = Sleep
+		cfg.Sleep = clock.Sleep
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/routerlogger/routerlogger/ingest/reading"
+	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
 	"github.com/routerlogger/routerlogger/internal/fleet"
 	"github.com/routerlogger/routerlogger/sync/clickup"
 	"github.com/routerlogger/routerlogger/sync/clickup/clickuptest"
@@ -81,7 +82,7 @@ func TestJob_StatusComments(t *testing.T) {
 	// RL-TEST-001 reports again.
 	at := dayEnd.Add(21 * time.Minute)
 	tx, rx, up := int64(73_400_000), int64(426_400_000), int64(51_200)
-	h.write(t, reading.Reading{DeviceID: "6000000001", Time: at, TxBytes: &tx, RxBytes: &rx, Uptime: &up})
+	writertest.Write(t, h.w, reading.Reading{DeviceID: "6000000001", Time: at, TxBytes: &tx, RxBytes: &rx, Uptime: &up})
 	h.clock.Set(at.Add(time.Minute))
 	h.run(t)
 	h.run(t)

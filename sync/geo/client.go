@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/routerlogger/routerlogger/internal/breaker"
+	"github.com/routerlogger/routerlogger/internal/clock"
 )
 
 // DefaultURL is the provider's process endpoint (Unwired Labs, Europe
@@ -167,7 +168,7 @@ func (cl *Client) Locate(ctx context.Context, c Cell) (Location, error) {
 		if d > cl.opts.MaxRetryWait {
 			return loc, err // the provider asks for longer than a run should wait
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := clock.Sleep(ctx, d); err != nil {
 			return Location{}, fmt.Errorf("geo: %w", err)
 		}
 		wait *= 2
@@ -302,15 +303,4 @@ func snippet(raw []byte) string {
 		s = s[:200] + "…"
 	}
 	return s
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

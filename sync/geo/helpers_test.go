@@ -1,7 +1,6 @@
 package geo_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/routerlogger/routerlogger/ingest/reading"
 	"github.com/routerlogger/routerlogger/ingest/writer"
 	"github.com/routerlogger/routerlogger/ingest/writer/writertest"
 	"github.com/routerlogger/routerlogger/internal/clock"
@@ -96,20 +94,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 // them through the real writer, registering new routers.
 func (h *harness) writeLines(t *testing.T, lines [][]byte) {
 	t.Helper()
-	p := reading.Parser{Now: func() time.Time { return dayEnd.Add(24 * time.Hour) }}
-	var rs []reading.Reading
-	for _, l := range lines {
-		r, ferr := p.Parse(l)
-		if ferr != nil {
-			t.Fatalf("parse %s: %v", l, ferr)
-		}
-		rs = append(rs, r)
-	}
-	res, err := h.w.Write(context.Background(), writer.Batch{Source: reading.SourceHTTP,
-		Readings: rs, Register: true})
-	if err != nil || len(res.Rejected) > 0 {
-		t.Fatalf("write: %v, rejected %+v", err, res.Rejected)
-	}
+	writertest.Write(t, h.w, writertest.Parse(t, dayEnd.Add(24*time.Hour), lines...)...)
 }
 
 // report writes one reading of serial at at with the given cell JSON.

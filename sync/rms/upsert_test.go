@@ -22,24 +22,7 @@ import (
 // fixture day.
 func parse(t *testing.T, lines ...[]byte) []reading.Reading {
 	t.Helper()
-	p := &reading.Parser{Now: func() time.Time { return fixtureNow.Add(24 * time.Hour) }}
-	out := make([]reading.Reading, 0, len(lines))
-	for _, l := range lines {
-		r, ferr := p.Parse(l)
-		if ferr != nil {
-			t.Fatalf("%s: %v", l, ferr)
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-func write(t *testing.T, w *writer.Writer, rs []reading.Reading) {
-	t.Helper()
-	if _, err := w.Write(context.Background(), writer.Batch{Source: reading.SourceHTTP,
-		Readings: rs, Register: true}); err != nil {
-		t.Fatal(err)
-	}
+	return writertest.Parse(t, fixtureNow.Add(24*time.Hour), lines...)
 }
 
 // liveState is router_status and the samples, as text.
@@ -79,7 +62,7 @@ func firmwareOf(t *testing.T, pool *pgxpool.Pool, serial string) firmware {
 func TestJob_TelemetryOwnsLiveState(t *testing.T) {
 	pool := testkit.MigratedDB(t)
 	w := writertest.Start(t, pool, writer.Config{})
-	write(t, w, parse(t, testkit.TelemetryLines(t)...))
+	writertest.Write(t, w, parse(t, testkit.TelemetryLines(t)...)...)
 	// RMS saw RL-TEST-002 last at 23:55:04; make its stored firmware an
 	// older observation, and RL-TEST-003's a newer one than RMS's
 	// (2025-03-13 18:02:11).
@@ -123,8 +106,8 @@ func TestJob_TelemetryOwnsLiveState(t *testing.T) {
 
 	// A newer reading brings firmware back from telemetry; a late one,
 	// older than RMS's observation, does not.
-	write(t, w, parse(t, []byte(`{"device_id":"6000000002","timestamp":"2025-03-15T00:00:00Z",`+
-		`"fw_version":"RUT9_R_00.07.07.1","uptime":400000}`)))
+	writertest.Write(t, w, parse(t, []byte(`{"device_id":"6000000002","timestamp":"2025-03-15T00:00:00Z",`+
+		`"fw_version":"RUT9_R_00.07.07.1","uptime":400000}`))...)
 	if f := firmwareOf(t, pool, "6000000002"); f.fw != "RUT9_R_00.07.07.1" {
 		t.Errorf("after a newer reading: %+v", f)
 	}
@@ -132,8 +115,8 @@ func TestJob_TelemetryOwnsLiveState(t *testing.T) {
 		firmware_seen_at = '2025-03-15 00:30:00+00' WHERE serial = '6000000002'`); err != nil {
 		t.Fatal(err)
 	}
-	write(t, w, parse(t, []byte(`{"device_id":"6000000002","timestamp":"2025-03-15T00:10:00Z",`+
-		`"fw_version":"RUT9_R_00.07.07.1","uptime":400600}`)))
+	writertest.Write(t, w, parse(t, []byte(`{"device_id":"6000000002","timestamp":"2025-03-15T00:10:00Z",`+
+		`"fw_version":"RUT9_R_00.07.07.1","uptime":400600}`))...)
 	if f := firmwareOf(t, pool, "6000000002"); f.fw != "RMS-NEWER" {
 		t.Errorf("an older reading overwrote a newer observation: %+v", f)
 	}
