@@ -151,89 +151,45 @@ function MetricEditor({ id, query, update }: OptionEditorProps) {
   );
 }
 
-function SignalMetricsEditor({ id, query, update }: OptionEditorProps) {
-  return (
-    <InlineField
-      label="Metrics"
-      labelWidth={LABEL_WIDTH}
-      htmlFor={id}
-      tooltip="None means all four."
-    >
-      <MultiSelect<SignalMetric>
-        inputId={id}
-        width={40}
-        options={SIGNAL_METRIC_OPTIONS}
-        value={query.metrics ?? ALL_SIGNAL_METRICS}
-        placeholder="All metrics"
-        onChange={(items) => update({ metrics: items.flatMap((i) => (i.value ? [i.value] : [])) })}
-      />
-    </InlineField>
-  );
-}
+/** ListKey names the options that hold a list; an empty list means all. */
+type ListKey = 'metrics' | 'events' | 'jobs' | 'statuses';
 
-function EventsEditor({ id, query, update }: OptionEditorProps) {
-  return (
-    <InlineField
-      label="Events"
-      labelWidth={LABEL_WIDTH}
-      htmlFor={id}
-      tooltip="None means all events."
-    >
-      <MultiSelect<EventKind>
-        inputId={id}
-        width={40}
-        options={EVENT_KIND_OPTIONS}
-        value={query.events ?? []}
-        placeholder="All events"
-        onChange={(items) => update({ events: items.flatMap((i) => (i.value ? [i.value] : [])) })}
-      />
-    </InlineField>
-  );
-}
-
-function JobsEditor({ id, query, update }: OptionEditorProps) {
-  const jobs = query.jobs ?? [];
-  const custom = jobs
-    .filter((job) => !SYNC_JOB_OPTIONS.some((o) => o.value === job))
-    .map((job) => ({ value: job, label: job }));
-  return (
-    <InlineField
-      label="Jobs"
-      labelWidth={LABEL_WIDTH}
-      htmlFor={id}
-      tooltip="Sync jobs to include; none means all. Type a name to add another job."
-    >
-      <MultiSelect<string>
-        inputId={id}
-        width={40}
-        options={[...SYNC_JOB_OPTIONS, ...custom]}
-        value={jobs}
-        allowCustomValue
-        placeholder="All jobs"
-        onChange={(items) => update({ jobs: items.flatMap((i) => (i.value ? [i.value] : [])) })}
-      />
-    </InlineField>
-  );
-}
-
-function StatusesEditor({ id, query, update }: OptionEditorProps) {
-  return (
-    <InlineField
-      label="Statuses"
-      labelWidth={LABEL_WIDTH}
-      htmlFor={id}
-      tooltip="Run statuses to include; none means all."
-    >
-      <MultiSelect<SyncStatus>
-        inputId={id}
-        width={40}
-        options={SYNC_STATUS_OPTIONS}
-        value={query.statuses ?? []}
-        placeholder="All statuses"
-        onChange={(items) => update({ statuses: items.flatMap((i) => (i.value ? [i.value] : [])) })}
-      />
-    </InlineField>
-  );
+/**
+ * listEditor makes the editor of a list option picked from options.
+ * custom lets the user type values the options lack (job names of new
+ * sync jobs); unset stands for when the query has no value yet.
+ */
+function listEditor<T extends string>(
+  key: ListKey,
+  label: string,
+  tooltip: string,
+  placeholder: string,
+  options: Array<SelectableValue<T>>,
+  { custom = false, unset = [] }: { custom?: boolean; unset?: T[] } = {}
+): ComponentType<OptionEditorProps> {
+  function ListEditor({ id, query, update }: OptionEditorProps) {
+    const value = (query[key] as T[] | undefined) ?? unset;
+    const extra = custom
+      ? value
+          .filter((v) => !options.some((o) => o.value === v))
+          .map((v) => ({ value: v, label: v }))
+      : [];
+    return (
+      <InlineField label={label} labelWidth={LABEL_WIDTH} htmlFor={id} tooltip={tooltip}>
+        <MultiSelect<T>
+          inputId={id}
+          width={40}
+          options={[...options, ...extra]}
+          value={value}
+          allowCustomValue={custom}
+          placeholder={placeholder}
+          onChange={(items) => update({ [key]: items.flatMap((i) => (i.value ? [i.value] : [])) })}
+        />
+      </InlineField>
+    );
+  }
+  ListEditor.displayName = `ListEditor(${key})`;
+  return ListEditor;
 }
 
 /** numberEditor makes the editor of one numeric option. */
@@ -324,8 +280,21 @@ export const OPTION_EDITORS: Record<QueryOption, ComponentType<OptionEditorProps
   routers: RoutersEditor,
   metric: MetricEditor,
   limit: numberEditor('limit', 'Limit', 'How many routers to list.', 10),
-  metrics: SignalMetricsEditor,
-  events: EventsEditor,
+  metrics: listEditor<SignalMetric>(
+    'metrics',
+    'Metrics',
+    'None means all four.',
+    'All metrics',
+    SIGNAL_METRIC_OPTIONS,
+    { unset: ALL_SIGNAL_METRICS }
+  ),
+  events: listEditor<EventKind>(
+    'events',
+    'Events',
+    'None means all events.',
+    'All events',
+    EVENT_KIND_OPTIONS
+  ),
   windowMinutes: numberEditor('windowMinutes', 'Window (min)', 'Minutes to look back.', 15),
   thresholdSeconds: numberEditor(
     'thresholdSeconds',
@@ -333,8 +302,21 @@ export const OPTION_EDITORS: Record<QueryOption, ComponentType<OptionEditorProps
     'Count queries running longer than this.',
     5
   ),
-  jobs: JobsEditor,
-  statuses: StatusesEditor,
+  jobs: listEditor<string>(
+    'jobs',
+    'Jobs',
+    'Sync jobs to include; none means all. Type a name to add another job.',
+    'All jobs',
+    SYNC_JOB_OPTIONS,
+    { custom: true }
+  ),
+  statuses: listEditor<SyncStatus>(
+    'statuses',
+    'Statuses',
+    'Run statuses to include; none means all.',
+    'All statuses',
+    SYNC_STATUS_OPTIONS
+  ),
   rawSql: RawSqlEditor,
   format: FormatEditor,
   variable: VariableKindEditor,
