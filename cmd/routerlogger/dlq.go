@@ -26,6 +26,7 @@ func runDLQ(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	sub, args := args[0], args[1:]
+	pos, args := leadingArgs(args) // `replay 14 --force` as well as `replay --force 14`
 	f := newFlags(e, "dlq "+sub, dlqUsage)
 	f.args = sub == "show" || sub == "replay" || sub == "discard"
 	url := f.databaseURL()
@@ -34,6 +35,7 @@ func runDLQ(ctx context.Context, e *env, args []string) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	pos = append(pos, f.fs.Args()...)
 
 	pool, err := openPool(ctx, *url, 2, false)
 	if err != nil {
@@ -59,11 +61,11 @@ func runDLQ(ctx context.Context, e *env, args []string) error {
 		return nil
 
 	case "show", "replay", "discard":
-		if f.fs.NArg() != 1 {
+		if len(pos) != 1 {
 			fmt.Fprintln(e.stderr, "Usage: routerlogger "+dlqUsage)
 			return errUsage
 		}
-		id, err := strconv.ParseInt(f.fs.Arg(0), 10, 64)
+		id, err := strconv.ParseInt(pos[0], 10, 64)
 		if err != nil {
 			return fmt.Errorf("dlq %s: EVENT_ID must be a whole number, as dlq list shows", sub)
 		}

@@ -59,8 +59,8 @@ func TestDLQ_Commands(t *testing.T) {
 	if out, code := cli("dlq", "replay", other); code != 1 || !strings.Contains(out, "--force") {
 		t.Fatalf("replay of a discarded event: %d %q", code, out)
 	}
-	if out, code := cli("dlq", "replay", "--force", other); code != 0 || !strings.Contains(out, "queued again") {
-		t.Fatalf("forced replay: %d %q", code, out)
+	if out, code := cli("dlq", "replay", other, "--force"); code != 0 || !strings.Contains(out, "queued again") {
+		t.Fatalf("forced replay, flag after the id: %d %q", code, out)
 	}
 }
 

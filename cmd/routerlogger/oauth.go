@@ -28,6 +28,11 @@ func init() {
 // another host, ROUTERLOGGER_RMS_URL).
 const defaultRMSAuthBase = "https://rms.teltonika-networks.com"
 
+// defaultRMSScopes are what the RMS sync reads: devices, and their daily
+// data usage (without the second, data usage answers 403 and the run ends
+// partial).
+const defaultRMSScopes = "devices:read company_device_statistics:read"
+
 // rmsOAuthConfig is the OAuth settings of RMS. OAuth is on when the client
 // id is set; otherwise RMS is reached with the personal access token.
 type rmsOAuthConfig struct {
@@ -35,6 +40,7 @@ type rmsOAuthConfig struct {
 	clientSecret *string
 	redirectURL  *string
 	authBase     *string
+	scopes       *string
 	secretKey    *string
 }
 
@@ -50,6 +56,8 @@ func registerRMSOAuth(f *flags) *rmsOAuthConfig {
 			"the OAuth callback URL registered at RMS, ending in /oauth/rms/callback"),
 		authBase: c.URL("rms-auth-url", envs("RMS_AUTH_URL"), defaultRMSAuthBase,
 			[]string{"https", "http"}, "base of RMS's /account/authorize and /account/token"),
+		scopes: c.String("rms-scopes", envs("RMS_SCOPES"), defaultRMSScopes,
+			"OAuth scopes asked of RMS, space-separated"),
 		secretKey: c.Secret("secret-key", []string{oauth.SecretKeyEnv},
 			"32 bytes, hex or base64 (new,old to rotate): encrypts stored OAuth tokens"),
 	}
@@ -66,9 +74,13 @@ func (o *rmsOAuthConfig) check() error {
 		return nil
 	}
 	if !strings.HasSuffix(strings.TrimRight(*o.redirectURL, "/"), rmsCallbackPath) {
-		return &config.Error{Name: "ROUTERLOGGER_RMS_REDIRECT_URL", Value: *o.redirectURL,
-			Reason: "required when ROUTERLOGGER_RMS_CLIENT_ID is set: the callback URL registered at RMS, " +
-				"ending in " + rmsCallbackPath + " (served by `routerlogger serve`)"}
+		reason := "must end in " + rmsCallbackPath + ", the callback `routerlogger serve` answers " +
+			"(the URL registered at RMS)"
+		if *o.redirectURL == "" {
+			reason = "required when ROUTERLOGGER_RMS_CLIENT_ID is set: the callback URL registered at RMS, " +
+				"ending in " + rmsCallbackPath
+		}
+		return &config.Error{Name: "ROUTERLOGGER_RMS_REDIRECT_URL", Value: *o.redirectURL, Reason: reason}
 	}
 	if _, err := oauth.ParseKeys(*o.secretKey); err != nil {
 		return &config.Error{Name: oauth.SecretKeyEnv, Value: "<redacted>", Reason: err.Error()}
@@ -90,6 +102,7 @@ func (o *rmsOAuthConfig) flow(pool *pgxpool.Pool, log *slog.Logger,
 		Provider: "rms", ClientID: *o.clientID, ClientSecret: *o.clientSecret,
 		RedirectURL: *o.redirectURL,
 		AuthURL:     oauth.RMSAuthURL(*o.authBase), TokenURL: oauth.RMSTokenURL(*o.authBase),
+		Scopes: strings.Fields(*o.scopes),
 		Logger: log.With("component", "oauth"), Registerer: reg,
 	}, oauth.NewStore(pool, keys))
 }
@@ -108,6 +121,12 @@ func runOAuth(ctx context.Context, e *env, args []string) error {
 	switch {
 	case sub == "start" && len(args) > 0 && args[0] == "rms":
 		args = args[1:]
+	case sub == "start":
+		fmt.Fprintln(e.stderr, "Usage: routerlogger oauth start rms [flags]   (rms is the one OAuth provider)")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
 	case sub == "status":
 	default:
 		fmt.Fprintf(e.stderr, "routerlogger oauth: unknown subcommand %q\nUsage: routerlogger %s\n",
@@ -117,7 +136,10 @@ func runOAuth(ctx context.Context, e *env, args []string) error {
 
 	f := newFlags(e, "oauth "+sub, oauthUsage)
 	url := f.databaseURL()
-	o := registerRMSOAuth(f)
+	var o *rmsOAuthConfig
+	if sub == "start" { // status reads no secret: it needs no OAuth settings
+		o = registerRMSOAuth(f)
+	}
 	if err := f.parse(args); err != nil {
 		return err
 	}

@@ -36,7 +36,8 @@ func TestOAuth_Command(t *testing.T) {
 		}
 		q := u.Query()
 		if u.Host != "127.0.0.1:9" || u.Path != "/account/authorize" || q.Get("client_id") != "rl-test-client" ||
-			q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") == "" {
+			q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") == "" ||
+			q.Get("scope") != "devices:read company_device_statistics:read" {
 			t.Fatalf("authorize URL %s", u)
 		}
 	})

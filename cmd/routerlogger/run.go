@@ -205,7 +205,7 @@ func openPool(ctx context.Context, url string, maxConns int32, create bool) (*pg
 	pool, err := db.Open(ctx, url, maxConns)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
-		return nil, fmt.Errorf("%w\n(create it with `routerlogger migrate`, or pass --create-database)", err)
+		return nil, fmt.Errorf("%w\n(create and migrate it with `routerlogger migrate`)", err)
 	}
 	return pool, err
 }

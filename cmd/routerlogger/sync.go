@@ -176,7 +176,8 @@ func runSync(ctx context.Context, e *env, args []string) error {
 
 	f := newFlags(e, "sync "+name, usage)
 	url := f.databaseURL()
-	once := f.cfg.Bool("once", nil, false, "run the job once now (required; `worker` schedules jobs)")
+	once := f.cfg.Bool("once", nil, false,
+		"run the job once now, ignoring any back-off (required; the worker and serve schedule jobs)")
 	sc := registerSync(f, name)
 	if err := f.parse(args[1:]); err != nil {
 		return err
@@ -219,6 +220,13 @@ func printRun(e *env, res syncrun.Result) {
 		res.Job, res.Status, res.RunID, c.Fetched, c.Changed, c.Failed, c.Skipped)
 	if res.Error != "" {
 		fmt.Fprintf(e.stdout, "  %s\n", res.Error)
+	}
+	for i, msg := range res.Errors {
+		if i == 3 {
+			fmt.Fprintf(e.stdout, "  … %d more in sync_runs.errors (run %d)\n", len(res.Errors)-i, res.RunID)
+			break
+		}
+		fmt.Fprintf(e.stdout, "  %s\n", msg)
 	}
 	if !res.RetryAt.IsZero() {
 		fmt.Fprintf(e.stdout, "  next attempt after %s\n", res.RetryAt.UTC().Format(time.RFC3339))

@@ -79,6 +79,8 @@ func TestSync_Command(t *testing.T) {
 			r.Partial(errors.New("429 too many requests"), time.Minute)
 		case "failed":
 			return errors.New("401 unauthorized: token revoked")
+		case "item":
+			r.Fail("device 7", errors.New("403: the token lacks a scope"))
 		}
 		r.AddChanged(1)
 		return nil
@@ -93,6 +95,7 @@ func TestSync_Command(t *testing.T) {
 		{"ok", 0, []string{"fake: ok (run 1): fetched 4, changed 1"}},
 		{"partial", 0, []string{"fake: partial (run 2)", "429 too many requests", "next attempt after"}},
 		{"failed", 1, []string{"fake: failed (run 3)", "401 unauthorized: token revoked"}},
+		{"item", 0, []string{"fake: partial (run 4)", "1 items failed", "device 7: 403: the token lacks a scope"}},
 	}
 	for _, tt := range tests {
 		outcome = tt.outcome

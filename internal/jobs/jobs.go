@@ -119,7 +119,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Runtime, error) {
 		log = slog.Default()
 	}
 	rc := &river.Config{
-		Logger:               log,
+		Logger:               slog.New(quieter{log.Handler()}),
 		MaxAttempts:          positive(cfg.MaxAttempts, DefaultMaxAttempts),
 		FetchPollInterval:    cfg.FetchPollInterval,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -195,4 +195,32 @@ func positive(v, def int) int {
 		return def
 	}
 	return v
+}
+
+// quieter passes River's logs on with its info records lowered to debug:
+// River logs producer statistics at info every few seconds, which would
+// bury the lifecycle lines of a worker's log.
+type quieter struct{ slog.Handler }
+
+func (q quieter) Enabled(ctx context.Context, l slog.Level) bool {
+	return q.Handler.Enabled(ctx, lower(l))
+}
+
+func (q quieter) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = lower(r.Level)
+	return q.Handler.Handle(ctx, r)
+}
+
+func (q quieter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quieter{q.Handler.WithAttrs(attrs)}
+}
+
+func (q quieter) WithGroup(name string) slog.Handler { return quieter{q.Handler.WithGroup(name)} }
+
+// lower maps info to debug and keeps the other levels.
+func lower(l slog.Level) slog.Level {
+	if l == slog.LevelInfo {
+		return slog.LevelDebug
+	}
+	return l
 }

@@ -185,7 +185,7 @@ func TestJob_AuthError(t *testing.T) {
 	res := h.run(t)
 	reqs := h.fake.Requests()
 	if res.Status != syncrun.StatusFailed || !strings.Contains(res.Error, "OAUTH_023") ||
-		count(reqs, "POST", "/list/") != 1 {
+		strings.Count(res.Error, "clickup:") != 1 || count(reqs, "POST", "/list/") != 1 {
 		t.Fatalf("run %+v sent %+v", res, reqs)
 	}
 	if n := h.fake.OAuthHits(); n != 0 || count(reqs, "POST", "/oauth/token") != 0 {

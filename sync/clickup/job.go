@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -142,7 +143,7 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 			run.Partial(err, wait)
 			return nil
 		}
-		return fmt.Errorf("clickup: %w", err)
+		return prefixed(err)
 	}
 	p := &pass{run: run, fields: fs, now: j.cfg.Clock.Now()}
 	if len(fs.missing) > 0 {
@@ -201,6 +202,15 @@ func (j *Job) stop(run *syncrun.Run, err error) error {
 		errors.Is(err, breaker.ErrOpen) {
 		run.Partial(err, 0)
 		return nil
+	}
+	return prefixed(err)
+}
+
+// prefixed names the service once: the client's errors already start
+// with "clickup:", the store's do not.
+func prefixed(err error) error {
+	if strings.HasPrefix(err.Error(), "clickup: ") {
+		return err
 	}
 	return fmt.Errorf("clickup: %w", err)
 }

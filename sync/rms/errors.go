@@ -71,7 +71,14 @@ type TokenError struct{ Err error }
 
 // Error says what to do.
 func (e *TokenError) Error() string {
-	return fmt.Sprintf("rms: no access token (set ROUTERLOGGER_RMS_TOKEN or re-authorise RMS): %v", e.Err)
+	hint := "check ROUTERLOGGER_RMS_TOKEN, or the OAuth settings when ROUTERLOGGER_RMS_CLIENT_ID is set"
+	switch {
+	case errors.Is(e.Err, oauth.ErrNeedsReauth), errors.Is(e.Err, oauth.ErrNoToken):
+		hint = "authorise with `routerlogger oauth start rms`"
+	case errors.Is(e.Err, oauth.ErrUnknownKey), errors.Is(e.Err, oauth.ErrDecrypt):
+		hint = "the stored token cannot be read with ROUTERLOGGER_SECRET_KEY"
+	}
+	return fmt.Sprintf("rms: no access token: %v (%s)", e.Err, hint)
 }
 
 // Unwrap returns the token source's error.

@@ -153,7 +153,10 @@ type pass struct {
 }
 
 // stop ends the pass on err: a 429 or the quota make the run partial
-// (nil error, back-off as RMS or the quota says); anything else fails it.
+// (nil error); anything else fails it. A 429 backs off as long as RMS
+// says; the quota only the usual back-off (capped at the interval), not
+// until the month ends: an operator who raises the quota expects the job
+// back at its next tick, and a run under a spent quota costs no request.
 func (p *pass) stop(err error) error {
 	var qe *QuotaError
 	switch {
@@ -163,7 +166,7 @@ func (p *pass) stop(err error) error {
 		return nil
 	case errors.As(err, &qe):
 		p.stopped = true
-		p.run.Partial(qe, time.Until(qe.Reset))
+		p.run.Partial(qe, 0)
 		return nil
 	}
 	return err

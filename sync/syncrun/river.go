@@ -72,8 +72,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if err != nil {
 		return nil // not worked by a River client: nothing to schedule with
 	}
+	// The run may have ended because the process is stopping: the retry
+	// is still worth queueing.
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseGrace)
+	defer cancel()
 	args, opts := retryArgs(res.Job, res.RetryAt)
-	if _, err := client.Insert(ctx, args, opts); err != nil {
+	if _, err := client.Insert(ictx, args, opts); err != nil {
 		// The periodic run still comes; the back-off holds it until then.
 		w.r.log.Warn("sync: schedule retry", "job", res.Job, "at", res.RetryAt, "error", err)
 	}

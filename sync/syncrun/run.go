@@ -155,6 +155,8 @@ type Result struct {
 	Counts Counts
 	// Error is the reason of a failed, partial or skipped run.
 	Error string
+	// Errors are the first per-item errors ([Run.Fail]).
+	Errors []string
 	// RetryAt, when not zero, is when the runner schedules the next try.
 	RetryAt time.Time
 }

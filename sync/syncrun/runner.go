@@ -202,9 +202,10 @@ func (r *Runner) pass(ctx context.Context, e entry) (Result, error) {
 	cancel()
 
 	res, cursor, retryAt := r.outcome(run, jobErr, stopped, e.interval)
+	res.Errors = run.Errors()
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), releaseGrace)
 	defer fcancel()
-	if err := r.rec.finish(fctx, run, res, run.Errors(), cursor, retryAt); err != nil {
+	if err := r.rec.finish(fctx, run, res, res.Errors, cursor, retryAt); err != nil {
 		return Result{}, err
 	}
 
