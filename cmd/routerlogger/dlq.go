@@ -54,6 +54,10 @@ func runDLQ(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if len(list) == 0 {
+			// On stderr: stdout stays one event a line, for scripts.
+			fmt.Fprintln(e.stderr, "the dead-letter queue is empty")
+		}
 		for _, d := range list {
 			fmt.Fprintf(e.stdout, "%d\t%s\t%s\t%s\tattempts=%d\tfailed=%s\t%s\n", d.EventID, d.Type, d.SessionID,
 				d.EventAt.UTC().Format(time.RFC3339), d.Attempts, d.FailedAt.UTC().Format(time.RFC3339), d.LastError)

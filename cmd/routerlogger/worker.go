@@ -66,12 +66,28 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return errors.Join(err, jr.stop(context.WithoutCancel(ctx)))
 	}
-	httpErr := hs.Serve(ctx, ln)
+	// /metrics outlives ctx until the jobs have stopped, so the grace
+	// period of running jobs can still be watched.
+	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSrv()
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(srvCtx, ln) }()
+	var httpErr error
+	select {
+	case <-ctx.Done():
+	case httpErr = <-served:
+		served = nil
+	}
 
-	// Shutdown: no new job starts, running ones get the grace, then the pool.
+	// Shutdown: no new job starts, running ones get the grace, then the
+	// metrics endpoint and the pool.
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *wc.grace+30*time.Second)
 	defer cancel()
 	jerr := jr.stop(stopCtx)
+	stopSrv()
+	if served != nil {
+		httpErr = <-served
+	}
 	log.Info("worker stopped")
 	return errors.Join(httpErr, jerr)
 }
