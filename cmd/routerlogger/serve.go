@@ -25,7 +25,7 @@ import (
 )
 
 func init() {
-	commands["serve"] = command{"run the ingest API (HTTP) until SIGINT or SIGTERM", runServe}
+	commands["serve"] = command{"run the ingest API, webhooks and durable jobs until SIGINT or SIGTERM", runServe}
 }
 
 // serveConfig is every setting of the server, parsed and range-checked.
