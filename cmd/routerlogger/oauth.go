@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -81,6 +82,16 @@ func (o *rmsOAuthConfig) check() error {
 				"ending in " + rmsCallbackPath
 		}
 		return &config.Error{Name: "ROUTERLOGGER_RMS_REDIRECT_URL", Value: *o.redirectURL, Reason: reason}
+	}
+	if u, err := url.Parse(*o.redirectURL); err != nil || u.Host == "" ||
+		(u.Scheme != "https" && u.Scheme != "http") {
+		return &config.Error{Name: "ROUTERLOGGER_RMS_REDIRECT_URL", Value: *o.redirectURL,
+			Reason: "not an absolute http(s) URL"}
+	}
+	if *o.secretKey == "" {
+		return &config.Error{Name: oauth.SecretKeyEnv, Value: "",
+			Reason: "required when ROUTERLOGGER_RMS_CLIENT_ID is set: 32 random bytes as hex or base64 " +
+				"(openssl rand -hex 32)"}
 	}
 	if _, err := oauth.ParseKeys(*o.secretKey); err != nil {
 		return &config.Error{Name: oauth.SecretKeyEnv, Value: "<redacted>", Reason: err.Error()}

@@ -64,5 +64,16 @@ func TestOAuth_Command(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, "ROUTERLOGGER_RMS_REDIRECT_URL") {
 			t.Fatalf("no redirect URL: exit %d, stderr %q", code, errOut)
 		}
+		bad["ROUTERLOGGER_RMS_REDIRECT_URL"] = "not a url/oauth/rms/callback"
+		code, _, errOut = oauthCmd(bad, "start", "rms")
+		if code != 2 || !strings.Contains(errOut, "not an absolute http(s) URL") {
+			t.Fatalf("relative redirect URL: exit %d, stderr %q", code, errOut)
+		}
+		bad["ROUTERLOGGER_RMS_REDIRECT_URL"] = env["ROUTERLOGGER_RMS_REDIRECT_URL"]
+		delete(bad, "ROUTERLOGGER_SECRET_KEY")
+		code, _, errOut = oauthCmd(bad, "start", "rms")
+		if code != 2 || !strings.Contains(errOut, "required when ROUTERLOGGER_RMS_CLIENT_ID is set") {
+			t.Fatalf("no key: exit %d, stderr %q", code, errOut)
+		}
 	})
 }

@@ -85,6 +85,10 @@ func exitCode(err error, stderr io.Writer) int {
 		return 2
 	default:
 		fmt.Fprintln(stderr, "routerlogger:", err)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+			fmt.Fprintln(stderr, "(is the database migrated? run `routerlogger migrate` with the same DATABASE_URL)")
+		}
 		return 1
 	}
 }

@@ -207,6 +207,9 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	printRun(e, res)
+	if ctx.Err() != nil {
+		return fmt.Errorf("sync %s interrupted; the next run resumes where it stopped", name)
+	}
 	if res.Status == syncrun.StatusFailed {
 		return errors.New("sync " + name + " failed: " + res.Error)
 	}

@@ -135,6 +135,10 @@ func startJobs(ctx context.Context, c *webhookConfig, sc *syncConfig, pool *pgxp
 func mountWebhooks(c *webhookConfig, jr *jobRuntime, pool *pgxpool.Pool, r chi.Router,
 	toks *tokens.Store, log *slog.Logger, reg prometheus.Registerer) {
 	client := jr.rt.Client()
+	if *c.secret == "" && *c.bearer != "on" {
+		log.Warn("captive-portal and RADIUS webhooks answer 503 until ROUTERLOGGER_PORTAL_SECRET " +
+			"(or ROUTERLOGGER_PORTAL_BEARER=on) is set")
+	}
 	h := &webhook.Handler{DB: pool, Jobs: client, Secret: []byte(*c.secret),
 		Bearer: *c.bearer == "on", Tokens: toks, MaxBody: *c.maxBody, MaxAttempts: int(*c.attempts),
 		Log: log}

@@ -75,6 +75,8 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	var httpErr error
 	select {
 	case <-ctx.Done():
+		log.Info("worker stopping: no new job starts, running ones get their grace",
+			"grace", *wc.grace)
 	case httpErr = <-served:
 		served = nil
 	}

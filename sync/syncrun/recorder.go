@@ -131,7 +131,10 @@ func (rc *Recorder) finish(ctx context.Context, run *Run, res Result, errs []str
 			next = &retryAt
 		}
 		failures := 0
-		if res.Status != StatusOK {
+		switch {
+		case res.interrupted:
+			failures = run.Failures
+		case res.Status != StatusOK:
 			failures = run.Failures + 1
 		}
 		if _, err := tx.Exec(ctx, `

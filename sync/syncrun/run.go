@@ -159,4 +159,8 @@ type Result struct {
 	Errors []string
 	// RetryAt, when not zero, is when the runner schedules the next try.
 	RetryAt time.Time
+
+	// interrupted marks a run stopped from outside or by its time limit:
+	// it does not count as a failure in a row.
+	interrupted bool
 }

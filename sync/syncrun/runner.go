@@ -192,16 +192,16 @@ func (r *Runner) pass(ctx context.Context, e entry) (Result, error) {
 	start := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, r.timeout)
 	jobErr := r.call(rctx, e.job, run)
-	var stopped string
+	var stop stopReason
 	switch {
 	case ctx.Err() != nil:
-		stopped = "stopped by shutdown or a lost lock"
+		stop = stopReason{"stopped by shutdown or a lost lock", true}
 	case errors.Is(rctx.Err(), context.DeadlineExceeded):
-		stopped = fmt.Sprintf("run time of %s used up", r.timeout)
+		stop = stopReason{fmt.Sprintf("run time of %s used up", r.timeout), false}
 	}
 	cancel()
 
-	res, cursor, retryAt := r.outcome(run, jobErr, stopped, e.interval)
+	res, cursor, retryAt := r.outcome(run, jobErr, stop, e.interval)
 	res.Errors = run.Errors()
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), releaseGrace)
 	defer fcancel()
@@ -229,7 +229,7 @@ func (r *Runner) call(ctx context.Context, job Job, run *Run) (err error) {
 }
 
 // outcome decides the run's status, the cursor to keep and when to retry.
-func (r *Runner) outcome(run *Run, jobErr error, stopped string,
+func (r *Runner) outcome(run *Run, jobErr error, stop stopReason,
 	interval time.Duration) (Result, *string, time.Time) {
 	run.mu.Lock()
 	defer run.mu.Unlock()
@@ -242,10 +242,12 @@ func (r *Runner) outcome(run *Run, jobErr error, stopped string,
 	backoff := r.backoff(run.Failures+1, interval)
 
 	switch {
-	case stopped != "" && jobErr != nil && run.cursor != nil:
-		// Stopped from outside after a checkpoint: what it did is kept.
+	case stop.why != "" && jobErr != nil && (run.cursor != nil || stop.outside):
+		// Stopped from outside (shutdown), or by the run time after a
+		// checkpoint: what it did is kept and nothing failed.
 		res.Status = StatusPartial
-		res.Error = stopped + "; the next run resumes from its cursor"
+		res.Error = stop.why + "; the next run resumes from its cursor"
+		res.interrupted = true
 		// Go on at once: nothing is wrong, there is just more to do.
 		res.RetryAt = time.Now()
 		return res, cursor, res.RetryAt
@@ -258,13 +260,20 @@ func (r *Runner) outcome(run *Run, jobErr error, stopped string,
 		backoff = max(backoff, run.retryAfter)
 	case run.counts.Failed > 0:
 		res.Status = StatusPartial
-		res.Error = fmt.Sprintf("%d items failed", run.counts.Failed)
+		res.Error = fmt.Sprintf("%d items failed; the first: %s", run.counts.Failed, run.errs[0])
 		return res, nil, time.Time{}
 	default:
 		return res, nil, time.Time{}
 	}
 	res.RetryAt = time.Now().Add(backoff)
 	return res, cursor, res.RetryAt
+}
+
+// stopReason says why a run's context ended before the job returned;
+// outside is true for a shutdown or a lost lock, not the run's own limit.
+type stopReason struct {
+	why     string
+	outside bool
 }
 
 // backoff is the wait after the nth failed or partial run in a row: the

@@ -446,3 +446,36 @@ func TestRunner_shutdown(t *testing.T) {
 		t.Fatalf("runs resumed from %q, want the second from router=42", resumed)
 	}
 }
+
+// TestRunner_shutdownBeforeCheckpoint: a run stopped by shutdown before it
+// saved any cursor is partial too, and is no failure in a row: the job
+// does not back off for a routine restart.
+func TestRunner_shutdownBeforeCheckpoint(t *testing.T) {
+	pool := testkit.MigratedDB(t)
+	r := newRunner(t, pool, "a", syncrun.Options{})
+	job := &fakeJob{name: "rms", run: func(ctx context.Context, run *syncrun.Run) error {
+		<-ctx.Done() // a slow first request when the process stops
+		return ctx.Err()
+	}}
+	if err := r.Register(job, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	res, err := r.RunOnce(ctx, "rms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != syncrun.StatusPartial || time.Until(res.RetryAt) > time.Second {
+		t.Fatalf("run stopped before a checkpoint: %+v, want partial, retried at once", res)
+	}
+	var failures int
+	if err := pool.QueryRow(t.Context(), `SELECT consecutive_failures FROM sync_jobs WHERE job = 'rms'`).
+		Scan(&failures); err != nil {
+		t.Fatal(err)
+	}
+	if failures != 0 {
+		t.Fatalf("a shutdown counted as failure %d in a row", failures)
+	}
+}
