@@ -41,13 +41,13 @@ func (rc *Recorder) nextAttempt(ctx context.Context, job string) (time.Time, err
 	err := rc.db.QueryRow(ctx, `
 		SELECT next_attempt_at FROM sync_jobs
 		WHERE job = $1 AND next_attempt_at > now()`, job).Scan(&at)
-	if errors.Is(err, pgx.ErrNoRows) || at == nil {
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
 		return time.Time{}, nil
-	}
-	if err != nil {
+	case err != nil:
 		return time.Time{}, fmt.Errorf("sync: read back-off of %s: %w", job, err)
 	}
-	return *at, nil
+	return *at, nil // the WHERE clause leaves no NULL
 }
 
 // begin starts a run of job. The caller holds the job's lock, so any run
