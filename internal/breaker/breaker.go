@@ -18,11 +18,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/routerlogger/routerlogger/internal/promreg"
 )
 
 // Defaults of [Settings].
@@ -129,33 +130,22 @@ type metrics struct {
 	rejected *prometheus.CounterVec
 }
 
-var (
-	metricsMu sync.Mutex
-	byReg     = map[prometheus.Registerer]*metrics{}
-)
-
-// metricsFor returns the metrics registered on reg, registering them the
-// first time; a nil reg gets unregistered ones.
+// metricsFor returns the breaker metrics on reg: every transport
+// registered on one registry shares them (unregistered ones for a nil reg).
 func metricsFor(reg prometheus.Registerer) *metrics {
-	metricsMu.Lock()
-	defer metricsMu.Unlock()
-
-	if m, ok := byReg[reg]; ok && reg != nil {
-		return m
+	state, err := promreg.Shared(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "routerlogger_breaker_state",
+		Help: "Circuit breaker state per outside service: 0 closed, 1 half-open, 2 open.",
+	}, []string{"service"}))
+	if err != nil {
+		panic(err) // another collector under our name: a programming error at setup
 	}
-	m := &metrics{
-		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "routerlogger_breaker_state",
-			Help: "Circuit breaker state per outside service: 0 closed, 1 half-open, 2 open.",
-		}, []string{"service"}),
-		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "routerlogger_breaker_rejected_total",
-			Help: "Requests refused at once because the service's breaker was open.",
-		}, []string{"service"}),
+	rejected, err := promreg.Shared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "routerlogger_breaker_rejected_total",
+		Help: "Requests refused at once because the service's breaker was open.",
+	}, []string{"service"}))
+	if err != nil {
+		panic(err)
 	}
-	if reg != nil {
-		reg.MustRegister(m.state, m.rejected)
-		byReg[reg] = m
-	}
-	return m
+	return &metrics{state: state, rejected: rejected}
 }

@@ -1,10 +1,11 @@
 package oauth
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/routerlogger/routerlogger/internal/promreg"
 )
 
 // metrics are the OAuth metrics, labelled by provider.
@@ -22,20 +23,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 				" instance had refreshed), invalid_grant (needs re-authorisation), error.",
 		}, []string{"provider", "outcome"}),
 	}
-	if reg == nil {
-		return m, nil
-	}
-
 	// One counter serves every provider's flow on a registry.
-	err := reg.Register(m.refreshes)
-	if are := (prometheus.AlreadyRegisteredError{}); errors.As(err, &are) {
-		if c, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-			m.refreshes = c
-			return m, nil
-		}
-	}
+	refreshes, err := promreg.Shared(reg, m.refreshes)
 	if err != nil {
-		return nil, fmt.Errorf("oauth: register metrics: %w", err)
+		return nil, fmt.Errorf("oauth: %w", err)
 	}
+	m.refreshes = refreshes
 	return m, nil
 }
