@@ -360,11 +360,12 @@ func TestJob_Quota(t *testing.T) {
 	if requests != 3 || quota != 3 || ratio != 1 {
 		t.Errorf("rms_quota: %d of %d (%.2f), want 3 of 3 (1.00)", requests, quota, ratio)
 	}
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
-# HELP routerlogger_rms_quota_used_requests RMS requests counted this month (UTC) by all instances, at this one's last request.
-# TYPE routerlogger_rms_quota_used_requests gauge
-routerlogger_rms_quota_used_requests 3
-`), "routerlogger_rms_quota_used_requests"); err != nil {
+	const want = "\n# HELP routerlogger_rms_quota_used_requests RMS requests counted this month (UTC)" +
+		" by all instances, at this one's last request.\n" +
+		"# TYPE routerlogger_rms_quota_used_requests gauge\n" +
+		"routerlogger_rms_quota_used_requests 3\n"
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"routerlogger_rms_quota_used_requests"); err != nil {
 		t.Error(err)
 	}
 }
