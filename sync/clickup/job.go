@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -135,7 +134,9 @@ type pass struct {
 	rediscover, rediscovered bool
 }
 
-// Run does one pass over the routers, from the run's cursor.
+// Run does one pass over the routers, from the run's cursor. Its errors
+// go out as they are: the client's already name ClickUp once, and the run
+// is recorded under the job's name.
 func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 	fs, err := j.fields(ctx, run, false)
 	if err != nil {
@@ -143,7 +144,7 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 			run.Partial(err, wait)
 			return nil
 		}
-		return prefixed(err)
+		return err
 	}
 	p := &pass{run: run, fields: fs, now: j.cfg.Clock.Now()}
 	if len(fs.missing) > 0 {
@@ -159,7 +160,7 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 	for {
 		rs, err := j.store.routers(ctx, after, day, pageSize)
 		if err != nil {
-			return fmt.Errorf("clickup: %w", err)
+			return err
 		}
 		for _, r := range rs {
 			if ctx.Err() != nil { // the run's time is up: the next run resumes at the cursor
@@ -170,7 +171,7 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 			}
 			after = r.ID
 			if err := run.Checkpoint(ctx, strconv.FormatInt(after, 10)); err != nil {
-				return fmt.Errorf("clickup: %w", err)
+				return err
 			}
 		}
 		if len(rs) < pageSize {
@@ -180,7 +181,7 @@ func (j *Job) Run(ctx context.Context, run *syncrun.Run) error {
 	// The pass got to the end: a run that still ends partial (fields
 	// missing) must not leave a cursor that skips routers next time.
 	if err := run.Checkpoint(ctx, ""); err != nil {
-		return fmt.Errorf("clickup: %w", err)
+		return err
 	}
 
 	if len(p.fields.missing) > 0 {
@@ -203,16 +204,7 @@ func (j *Job) stop(run *syncrun.Run, err error) error {
 		run.Partial(err, 0)
 		return nil
 	}
-	return prefixed(err)
-}
-
-// prefixed names the service once: the client's errors already start
-// with "clickup:", the store's do not.
-func prefixed(err error) error {
-	if strings.HasPrefix(err.Error(), "clickup: ") {
-		return err
-	}
-	return fmt.Errorf("clickup: %w", err)
+	return err
 }
 
 func orDefault(d, def time.Duration) time.Duration {
